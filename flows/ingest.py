@@ -1,0 +1,462 @@
+"""Load raw export files into the `raw` schema of the DuckDB warehouse.
+
+Each file is read by DuckDB's own readers (`read_csv` with rejects, `read_parquet`),
+checked against the data contract (`flows.contract`) in one set-based query, and
+then, in one transaction per file:
+
+- the rows that keep the contract are appended to `raw.<entity>` with the file and line
+  they came from;
+- the rows that break it go to `raw.quarantine` with the file, line and every reason;
+- one row in `raw.load_manifest` records the file's content hash and its counts, where
+  rows_read = rows_loaded + rows_quarantined always holds.
+
+A file whose content hash is already in the manifest is skipped, so re-running a load
+never double counts. Raw tables keep every version of a record; staging keeps the
+latest (the row from the file loaded last wins, by key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+import duckdb
+
+from flows.contract import ENTITIES, Column, Entity, entity_for_file
+
+RAW_SCHEMA = "raw"
+TRUE_WORDS = ("true", "t", "1", "yes", "y")
+FALSE_WORDS = ("false", "f", "0", "no", "n")
+
+SQL_TYPES = {
+    "text": "varchar",
+    "timestamp": "varchar",  # kept as exported: staging interprets offsets and the reporting time zone
+    "decimal": "decimal(18, 2)",
+    "integer": "integer",
+    "boolean": "boolean",
+    "month": "date",
+    "enum": "varchar",
+    "currency": "varchar",
+}
+
+
+@dataclass
+class FileResult:
+    """What happened to one export file."""
+
+    file_name: str
+    entity: str | None
+    status: str  # loaded | rejected | skipped (already loaded) | ignored (not an export)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    message: str = ""
+    load_id: int | None = None
+
+
+@dataclass
+class LoadReport:
+    files: list[FileResult] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[FileResult]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f.rows_quarantined for f in self.files)
+
+
+class ContractError(Exception):
+    """A file that cannot be loaded as a whole (for example a required column is missing)."""
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema, one table per entity, the manifest and the quarantine."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for entity in ENTITIES:
+        columns = ",\n  ".join(f"{quote(c.name)} {SQL_TYPES[c.kind]}" for c in entity.columns)
+        con.execute(
+            f"""
+            create table if not exists {RAW_SCHEMA}.{entity.name} (
+              {columns},
+              _load_id integer not null,
+              _file varchar not null,
+              _line bigint not null,
+              _loaded_at timestamp not null
+            )"""
+        )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.load_manifest (
+          load_id integer primary key,
+          run_id varchar,
+          entity varchar not null,
+          file_name varchar not null,
+          file_path varchar not null,
+          content_hash varchar not null,
+          file_bytes bigint not null,
+          status varchar not null,
+          rows_read bigint not null,
+          rows_loaded bigint not null,
+          rows_quarantined bigint not null,
+          message varchar,
+          loaded_at timestamp not null
+        )"""
+    )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.quarantine (
+          load_id integer not null,
+          entity varchar not null,
+          file_name varchar not null,
+          line bigint,
+          reason varchar not null,
+          record varchar,
+          quarantined_at timestamp not null
+        )"""
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _value(column: Column) -> str:
+    """The raw text of a column: trimmed, empty as null."""
+    return f"nullif(trim({quote(column.name)}), '')"
+
+
+def _parsed(column: Column) -> str:
+    """SQL expression for the typed value of a column (null where it does not parse)."""
+    v = _value(column)
+    if column.kind == "decimal":
+        # Accept a decimal comma ("12,50") as European exports write it; no thousands separators.
+        return (
+            f"try_cast(case when regexp_full_match({v}, '-?[0-9]+,[0-9]+') "
+            f"then replace({v}, ',', '.') else {v} end as decimal(18, 2))"
+        )
+    if column.kind == "integer":
+        return f"try_cast({v} as integer)"
+    if column.kind == "boolean":
+        trues = ", ".join(sql_literal(w) for w in TRUE_WORDS)
+        falses = ", ".join(sql_literal(w) for w in FALSE_WORDS)
+        return f"case when lower({v}) in ({trues}) then true when lower({v}) in ({falses}) then false end"
+    if column.kind == "month":
+        return f"case when regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}') then try_cast({v} || '-01' as date) end"
+    if column.kind == "enum":
+        return f"lower({v})"
+    if column.kind == "currency":
+        return f"upper({v})"
+    return v  # text and timestamp stay text
+
+
+def _reasons(column: Column) -> list[str]:
+    """SQL expressions that give a reason string when the column breaks the contract, else null."""
+    v = _value(column)
+    shown = f"left({v}, 40)"
+    name = column.name
+    reasons: list[str] = []
+    if column.required:
+        reasons.append(f"case when {v} is null then 'missing required field {name}' end")
+    bad = {
+        "timestamp": (f"try_cast({v} as timestamptz) is null", "not a timestamp"),
+        "decimal": (f"{_parsed(column)} is null", "not a number"),
+        "integer": (f"{_parsed(column)} is null", "not a whole number"),
+        "boolean": (f"{_parsed(column)} is null", "not a boolean"),
+        "month": (f"{_parsed(column)} is null", "not a month (YYYY-MM)"),
+        "currency": (f"not regexp_full_match({v}, '[A-Za-z]{{3}}')", "not an ISO 4217 currency code"),
+    }
+    if column.kind in bad:
+        condition, label = bad[column.kind]
+        reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+    if column.kind == "enum":
+        allowed = ", ".join(sql_literal(a) for a in column.allowed)
+        reasons.append(
+            f"case when {v} is not null and lower({v}) not in ({allowed}) "
+            f"then '{name}: ''' || {shown} || ''' is not one of {'/'.join(column.allowed)}' end"
+        )
+    if column.minimum is not None or column.maximum is not None:
+        parsed = _parsed(column)
+        lo = "-infinity" if column.minimum is None else column.minimum
+        hi = "infinity" if column.maximum is None else column.maximum
+        conditions = []
+        if column.minimum is not None:
+            conditions.append(f"{parsed} < {column.minimum}")
+        if column.maximum is not None:
+            conditions.append(f"{parsed} > {column.maximum}")
+        span = f"{lo:g}-{hi:g}" if column.maximum is not None else f">= {lo:g}"
+        reasons.append(
+            f"case when {' or '.join(conditions)} then '{name}: ' || {shown} || ' out of range ({span})' end"
+        )
+    return reasons
+
+
+def check_query(entity: Entity, source: str) -> str:
+    """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
+    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract."""
+    typed = ",\n  ".join(f"{_parsed(c)} as {quote(c.name)}" for c in entity.columns)
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c))
+    return f"""
+        select
+          _pos,
+          {typed},
+          nullif(concat_ws('; ', {reasons}), '') as _reason,
+          _record
+        from {source} as src"""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _csv_delimiter(path: Path) -> str:
+    """The delimiter of a CSV export, from its header line (`,` by contract, `;` from European tools)."""
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+        header = handle.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+
+
+def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
+    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects."""
+    con.execute("drop table if exists _incoming")
+    con.execute("drop table if exists _rejects")
+    literal = sql_literal(str(path))
+    if path.name.lower().endswith(".parquet"):
+        con.execute(
+            f"""create temp table _incoming as
+                select * exclude (file_row_number), file_row_number as _pos
+                from (select columns(* exclude (file_row_number))::varchar, file_row_number
+                      from read_parquet({literal}, file_row_number = true))"""
+        )
+        con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
+        return 0
+    delimiter = sql_literal(_csv_delimiter(path))
+    con.execute("drop table if exists _rejects_errors")
+    con.execute("drop table if exists _rejects_scan")
+    con.execute(
+        f"""create temp table _incoming as
+            select * from read_csv({literal}, header = true, all_varchar = true, delim = {delimiter},
+                                   quote = '"', escape = '"', auto_detect = true,
+                                   store_rejects = true, rejects_table = '_rejects_errors',
+                                   rejects_scan = '_rejects_scan')"""
+    )
+    con.execute(
+        """create temp table _rejects as
+           select line, min(error_message) as reason,
+                  any_value(csv_line) as record
+           from _rejects_errors group by line"""
+    )
+    rejected = con.execute("select count(*) from _rejects").fetchone()[0]
+    # Record positions in read order (DuckDB keeps insertion order), then the file line they came
+    # from: line 1 is the header, rejected lines are skipped in the numbering of good records.
+    con.execute("create or replace temp table _incoming as select *, rowid as _pos from _incoming")
+    return rejected
+
+
+def _line_expression(con: duckdb.DuckDBPyConnection, is_parquet: bool, rejected: int, total: int) -> str:
+    """SQL for the file line of `_pos`: for Parquet the 1-based row, for CSV the text line."""
+    if is_parquet:
+        return "_pos + 1"
+    if rejected == 0:
+        return "_pos + 2"
+    con.execute(
+        f"""create or replace temp table _lines as
+            select line, row_number() over (order by line) - 1 as _pos
+            from range(2, {total + 2}) as t(line)
+            where line not in (select line from _rejects)"""
+    )
+    return "(select l.line from _lines l where l._pos = checked._pos)"
+
+
+def _header(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] != "_pos"]
+
+
+def _record_expression(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the whole record as read (every column of the file, as JSON text), for quarantine rows."""
+    fields = ", ".join(f"{quote(h)} := {quote(h)}" for h in _header(con))
+    return f"to_json(struct_pack({fields}))::varchar"
+
+
+def _missing_columns(con: duckdb.DuckDBPyConnection, entity: Entity) -> tuple[list[str], dict[str, str]]:
+    """Required columns missing from the header, and a map contract name -> header name."""
+    header = _header(con)
+    by_lower = {h.strip().lower(): h for h in header}
+    mapping = {c.name: by_lower[c.name] for c in entity.columns if c.name in by_lower}
+    missing = [name for name in entity.required if name not in mapping]
+    return missing, mapping
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW_SCHEMA}.load_manifest").fetchone()[0]
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple[str, str] | None:
+    row = con.execute(
+        f"select file_name, status from {RAW_SCHEMA}.load_manifest where content_hash = ? order by load_id limit 1",
+        [content_hash],
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id: str = "") -> FileResult:
+    """Load one export file (see the module docstring). Idempotent by content hash."""
+    content_hash = file_sha256(path)
+    seen = _already_loaded(con, content_hash)
+    if seen:
+        return FileResult(path.name, entity.name, "skipped", message=f"same content as {seen[0]} ({seen[1]})")
+
+    load_id = _next_load_id(con)
+    file_name = sql_literal(path.name)
+    try:
+        rejected = _read_into_temp(con, path)
+    except duckdb.Error as exc:
+        cause = str(exc).splitlines()[0]
+        result = FileResult(path.name, entity.name, "rejected", message=f"unreadable file: {cause}", load_id=load_id)
+        _record_manifest(con, result, path, content_hash, run_id)
+        return result
+
+    good = con.execute("select count(*) from _incoming").fetchone()[0]
+    rows_read = good + rejected
+    is_parquet = path.name.lower().endswith(".parquet")
+    missing, mapping = _missing_columns(con, entity)
+
+    con.execute("begin transaction")
+    try:
+        if missing:
+            reason = "file rejected: missing required column " + ", ".join(missing)
+            line = _line_expression(con, is_parquet, rejected, rows_read).replace("checked.", "src.")
+            con.execute(
+                f"""insert into {RAW_SCHEMA}.quarantine
+                    select {load_id}, '{entity.name}', {file_name}, {line}, {sql_literal(reason)},
+                           {_record_expression(con)}, now()::timestamp
+                    from _incoming as src
+                    union all
+                    select {load_id}, '{entity.name}', {file_name}, line, {sql_literal(reason)}, record, now()::timestamp
+                    from _rejects"""
+            )
+            result = FileResult(
+                path.name, entity.name, "rejected", rows_read, 0, rows_read, reason, load_id
+            )
+        else:
+            # Select the contract's columns by their header names; optional columns absent from the file are null.
+            projection = ", ".join(
+                f"{quote(mapping[c.name])} as {quote(c.name)}" if c.name in mapping else f"null::varchar as {quote(c.name)}"
+                for c in entity.columns
+            )
+            con.execute(
+                "create or replace temp table _checked as "
+                + check_query(entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)")
+            )
+            line = _line_expression(con, is_parquet, rejected, rows_read)
+            columns = ", ".join(quote(c.name) for c in entity.columns)
+            con.execute(
+                f"""insert into {RAW_SCHEMA}.{entity.name}
+                    select {columns}, {load_id}, {file_name}, {line}, now()::timestamp
+                    from _checked as checked where _reason is null order by _pos"""
+            )
+            con.execute(
+                f"""insert into {RAW_SCHEMA}.quarantine
+                    select {load_id}, '{entity.name}', {file_name}, {line}, _reason, _record, now()::timestamp
+                    from _checked as checked where _reason is not null
+                    union all
+                    select {load_id}, '{entity.name}', {file_name}, line, 'malformed line: ' || reason, record,
+                           now()::timestamp
+                    from _rejects"""
+            )
+            loaded, quarantined = con.execute(
+                "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from _checked"
+            ).fetchone()
+            quarantined += rejected
+            result = FileResult(path.name, entity.name, "loaded", rows_read, loaded, quarantined, "", load_id)
+        if result.rows_read != result.rows_loaded + result.rows_quarantined:  # pragma: no cover - invariant
+            raise AssertionError(f"{path.name}: rows read != rows loaded + rows quarantined")
+        _record_manifest(con, result, path, content_hash, run_id)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return result
+
+
+def _record_manifest(
+    con: duckdb.DuckDBPyConnection, result: FileResult, path: Path, content_hash: str, run_id: str
+) -> None:
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.load_manifest
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::timestamp)""",
+        [
+            result.load_id,
+            run_id,
+            result.entity,
+            result.file_name,
+            str(path),
+            content_hash,
+            path.stat().st_size,
+            result.status,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            result.message or None,
+        ],
+    )
+
+
+def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
+    """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first."""
+    if not exports_dir.is_dir():
+        raise FileNotFoundError(f"exports folder {exports_dir} does not exist (generate one with `python -m flows generate`)")
+    files = sorted(p for p in exports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    return [(p, entity_for_file(p.name)) for p in files]
+
+
+def load_exports(warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None) -> LoadReport:
+    """Load every export file of a folder into the warehouse (see the module docstring)."""
+    report = LoadReport()
+    candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+        for path, entity in candidates:
+            if entity is None:
+                report.files.append(
+                    FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
+                )
+                continue
+            report.files.append(load_file(con, path, entity, run_id))
+    return report
