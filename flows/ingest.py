@@ -236,15 +236,25 @@ def check_query(entity: Entity, source: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def _csv_delimiter(path: Path) -> str:
-    """The delimiter of a CSV export, from its header line (`,` by contract, `;` from European tools)."""
+def _csv_header(path: Path) -> tuple[str, list[str]]:
+    """The delimiter and column names of a CSV export, from its header line
+    (`,` by contract; `;` and tab from European spreadsheet tools are accepted too)."""
+    import csv
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as handle:
         header = handle.readline()
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
-    return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    names = next(csv.reader([header], delimiter=delimiter), [])
+    columns: list[str] = []
+    for position, name in enumerate(names, start=1):
+        name = name.strip() or f"column{position}"
+        columns.append(name if name not in columns else f"{name}_{position}")
+    if not columns:
+        raise ValueError("the file is empty: no header line")
+    return delimiter, columns
 
 
 def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
@@ -262,13 +272,16 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
         )
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
         return 0
-    delimiter = sql_literal(_csv_delimiter(path))
+    delimiter, header = _csv_header(path)
+    # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
+    # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
+    columns = "{" + ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in header) + "}"
     con.execute("drop table if exists _rejects_errors")
     con.execute("drop table if exists _rejects_scan")
     con.execute(
         f"""create temp table _incoming as
-            select * from read_csv({literal}, header = true, all_varchar = true, delim = {delimiter},
-                                   quote = '"', escape = '"', auto_detect = true,
+            select * from read_csv({literal}, header = true, auto_detect = false, columns = {columns},
+                                   delim = {sql_literal(delimiter)}, quote = '"', escape = '"',
                                    store_rejects = true, rejects_table = '_rejects_errors',
                                    rejects_scan = '_rejects_scan')"""
     )
@@ -345,7 +358,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
     file_name = sql_literal(path.name)
     try:
         rejected = _read_into_temp(con, path)
-    except duckdb.Error as exc:
+    except (duckdb.Error, ValueError, UnicodeError) as exc:
         cause = str(exc).splitlines()[0]
         result = FileResult(path.name, entity.name, "rejected", message=f"unreadable file: {cause}", load_id=load_id)
         _record_manifest(con, result, path, content_hash, run_id)

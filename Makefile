@@ -1,0 +1,54 @@
+# Customer-value warehouse. Quick start: `make run`, then `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+EXPORTS ?= data/exports
+CUSTOMERS ?= 10000
+SEED ?= 42
+
+# Prefect's local state stays in the project unless you point Prefect elsewhere.
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
+
+.PHONY: help install run test exports build clean benchmark
+
+help:
+	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
+	@echo "make test       install and run the whole test suite (pytest; includes dbt build on generated data)"
+	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
+	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
+	@echo "make benchmark  time a full and an incremental run at scale (see README)"
+	@echo "make clean      remove the warehouse, generated data and dbt artefacts (keeps the venv)"
+
+install: $(INSTALLED)
+
+# The lock file pins every package; a fresh machine gets exactly the tested versions.
+$(INSTALLED): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
+	@touch $(INSTALLED)
+
+exports: install
+	$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED)
+
+run: install
+	@if [ -z "$$(ls -A $(EXPORTS) 2>/dev/null)" ]; then \
+		$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED); \
+	fi
+	$(PY) -m flows run --exports $(EXPORTS)
+
+test: install
+	$(PY) -m pytest
+
+build: install
+	$(VENV)/bin/dbt build
+
+benchmark: install
+	$(PY) scripts/benchmark.py
+
+clean:
+	rm -rf warehouse data target logs .pytest_cache

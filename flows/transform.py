@@ -1,0 +1,136 @@
+"""Run dbt over the build warehouse.
+
+dbt runs as a subprocess, one invocation at a time per warehouse file: DuckDB allows one
+writing process per file, and a subprocess is sure to release it when it ends (dbt-core
+does not support parallel in-process invocations either). The per-node outcome is read
+from dbt's own `run_results.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flows.config import ENV_WAREHOUSE, PROJECT_DIR
+
+
+@dataclass
+class NodeResult:
+    name: str
+    resource_type: str  # model | test | seed | unit_test | snapshot
+    status: str  # success | pass | warn | fail | error | skipped
+    message: str = ""
+    failures: int | None = None
+
+
+@dataclass
+class DbtResult:
+    command: list[str]
+    return_code: int
+    nodes: list[NodeResult] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+
+    @property
+    def success(self) -> bool:
+        return self.return_code == 0
+
+    def count(self, resource_type: str, *statuses: str) -> int:
+        return sum(1 for n in self.nodes if n.resource_type == resource_type and (not statuses or n.status in statuses))
+
+    @property
+    def failed(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("fail", "error")]
+
+    @property
+    def warned(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status == "warn"]
+
+    def failure_summary(self) -> str:
+        if not self.failed:
+            return f"dbt exited with code {self.return_code} (see the dbt log above)"
+        names = ", ".join(f"{n.name} ({n.status}{f', {n.failures} rows' if n.failures else ''})" for n in self.failed[:5])
+        more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
+        return f"dbt: {len(self.failed)} failed: {names}{more}"
+
+
+class DbtError(RuntimeError):
+    """dbt failed; the message names the failing models and tests."""
+
+    def __init__(self, result: DbtResult) -> None:
+        super().__init__(result.failure_summary())
+        self.result = result
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    target_path: Path,
+    dbt_vars: dict[str, object] | None = None,
+    quiet: bool = False,
+) -> DbtResult:
+    """Run `dbt <args>` from the project directory against `warehouse`; never raises on dbt failure."""
+    target_path.mkdir(parents=True, exist_ok=True)
+    command = [
+        dbt_executable(),
+        *args,
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path / "logs"),
+    ]
+    if dbt_vars:
+        command += ["--vars", json.dumps(dbt_vars)]
+    env = {**os.environ, ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    run_results = target_path / "run_results.json"
+    run_results.unlink(missing_ok=True)
+    completed = subprocess.run(
+        command,
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL if quiet else None,
+        check=False,
+    )
+    result = DbtResult(command=command, return_code=completed.returncode)
+    if run_results.exists():
+        data = json.loads(run_results.read_text())
+        result.elapsed_seconds = float(data.get("elapsed_time") or 0.0)
+        for item in data.get("results", []):
+            unique_id: str = item["unique_id"]
+            result.nodes.append(
+                NodeResult(
+                    name=unique_id.split(".")[-1] if not unique_id.startswith("unit_test.") else unique_id.split(".", 2)[-1],
+                    resource_type=unique_id.split(".")[0],
+                    status=str(item.get("status")),
+                    message=str(item.get("message") or ""),
+                    failures=item.get("failures"),
+                )
+            )
+    return result
+
+
+def build(
+    warehouse: Path,
+    target_path: Path,
+    full_refresh: bool = False,
+    dbt_vars: dict[str, object] | None = None,
+    quiet: bool = False,
+) -> DbtResult:
+    """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed."""
+    args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    result = run_dbt(args, warehouse, target_path, dbt_vars=dbt_vars, quiet=quiet)
+    if not result.success:
+        raise DbtError(result)
+    return result
