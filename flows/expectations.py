@@ -1,0 +1,496 @@
+"""Great Expectations suites for the marts, defined in code, and the registry that lists them.
+
+A suite runs for a mart only if it is registered here; a registered mart that is missing from
+the warehouse fails the validation (never a silent skip). To add the suite of a new mart:
+
+    @register_suite("voice_of_customer", key_columns=("customer_id",))
+    def voice_of_customer_suite(gxe):
+        return [
+            gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+            gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=0, max_value=10),
+        ]
+
+The decorated function receives the module `great_expectations.expectations` and returns the
+suite's Expectations; it is called only while a validation runs, so importing this module does
+not import Great Expectations (which takes seconds). Checks that need more than one column at a
+time, or figures from outside the mart, get derived columns from a `prepare` function that runs
+on the mart's DataFrame while the warehouse is still open (see the audit figures below).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:  # pragma: no cover
+    import duckdb
+    import pandas as pd
+
+
+@dataclass
+class PrepareContext:
+    """What a `prepare` function may use: the open (read-only) warehouse and the dbt vars.
+
+    A prepare function may put suite parameters (the `{"$PARAMETER": name}` values of its
+    Expectations) into `parameters`.
+    """
+
+    con: "duckdb.DuckDBPyConnection"
+    project_vars: dict[str, Any]
+    parameters: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # reported as failures of the suite
+
+    def problem(self, message: str) -> None:
+        """Record something that makes the mart fail validation, and carry on with the rest."""
+        self.problems.append(message)
+
+
+ExpectationsBuilder = Callable[[Any], list]
+Prepare = Callable[["pd.DataFrame", PrepareContext], "pd.DataFrame"]
+
+
+@dataclass(frozen=True)
+class SuiteDefinition:
+    """One Expectation Suite: the mart it validates and how to build it."""
+
+    mart: str  # table in the `marts` schema
+    expectations: ExpectationsBuilder  # great_expectations.expectations -> list of Expectations
+    prepare: Prepare | None = None  # adds derived columns / suite parameters before validation
+    key_columns: tuple[str, ...] = ()  # shown next to failing rows in the report
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.mart}_suite"
+
+
+#: The registered suites, by mart, in registration order.
+SUITES: dict[str, SuiteDefinition] = {}
+
+
+def register_suite(
+    mart: str,
+    *,
+    prepare: Prepare | None = None,
+    key_columns: tuple[str, ...] = (),
+) -> Callable[[ExpectationsBuilder], ExpectationsBuilder]:
+    """Decorator: register the Expectations builder of `mart` (replaces an earlier registration)."""
+
+    def decorator(builder: ExpectationsBuilder) -> ExpectationsBuilder:
+        SUITES[mart] = SuiteDefinition(
+            mart=mart,
+            expectations=builder,
+            prepare=prepare,
+            key_columns=tuple(key_columns),
+            description=(builder.__doc__ or "").strip(),
+        )
+        return builder
+
+    return decorator
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+#: pandas dtypes that hold whole numbers (DuckDB integers; HUGEINT is read as BIGINT).
+INTEGER_DTYPES = [
+    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64",
+]  # fmt: skip
+
+#: Column names that mean direct personal data (case-insensitive regular expressions).
+PERSONAL_DATA_COLUMN_PATTERNS = (
+    r"e_?mail",
+    r"^(full_|first_|last_|given_|family_|middle_|sur|customer_|contact_)?name$",
+    r"phone|mobile|telephone",
+    r"address|street",
+    r"post_?code|postal_code|zip_?code",
+    r"birth",
+)
+
+
+@functools.cache
+def _no_personal_data_expectation_class() -> type:
+    """A Batch Expectation: no column name of the table matches any of the given patterns.
+
+    GX has no built-in "table columns must not look like ..." expectation; this one reads the
+    `table.columns` metric. Defined once, on first use, so that GX is imported lazily.
+    """
+    from great_expectations.expectations.expectation import BatchExpectation
+    from great_expectations.render import LegacyRendererType, RenderedStringTemplateContent
+    from great_expectations.render.renderer.renderer import renderer
+
+    class ExpectTableColumnsToNotMatchRegexList(BatchExpectation):
+        """Expect no column name to match any regular expression in regex_list (case-insensitive)."""
+
+        regex_list: list[str]
+
+        metric_dependencies = ("table.columns",)
+        success_keys = ("regex_list",)
+        args_keys = ("regex_list",)
+
+        @classmethod
+        @renderer(renderer_type=LegacyRendererType.PRESCRIPTIVE)
+        def _prescriptive_renderer(cls, configuration=None, result=None, runtime_configuration=None, **kwargs):
+            patterns = (configuration.kwargs.get("regex_list") if configuration else None) or []
+            return [
+                RenderedStringTemplateContent(
+                    content_block_type="string_template",
+                    string_template={
+                        "template": "No column name may match (case-insensitive) any of: $patterns.",
+                        "params": {"patterns": ", ".join(patterns)},
+                        "styling": (runtime_configuration or {}).get("styling"),
+                    },
+                )
+            ]
+
+        def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
+            columns = [str(c) for c in metrics["table.columns"]]
+            patterns = self.configuration.kwargs.get("regex_list") or []
+            matching = [c for c in columns if any(re.search(p, c, re.IGNORECASE) for p in patterns)]
+            return {
+                "success": not matching,
+                "result": {"observed_value": matching, "details": {"matching_columns": matching}},
+            }
+
+    return ExpectTableColumnsToNotMatchRegexList
+
+
+def expect_no_personal_data_columns(patterns: tuple[str, ...] = PERSONAL_DATA_COLUMN_PATTERNS, **kwargs: Any):
+    """An Expectation that fails when a column is named like direct personal data."""
+    return _no_personal_data_expectation_class()(regex_list=list(patterns), **kwargs)
+
+
+def cents(values: "pd.Series") -> "pd.Series":
+    """Amounts as whole cents (float64, NaN stays NaN), so that equality is to the cent."""
+    import pandas as pd
+
+    return (pd.to_numeric(values, errors="coerce").astype("float64") * 100).round()
+
+
+def _has(df: "pd.DataFrame", *columns: str) -> bool:
+    return all(c in df.columns for c in columns)
+
+
+# --------------------------------------------------------------------------- raw revenue
+
+# A timestamp exported as text with an offset (Z, +01:00, -0500) is an instant; without one it
+# is already local time in the reporting time zone.
+_OFFSET = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_WITH_OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*" + _OFFSET
+
+RAW_REVENUE_BY_YEAR_SQL = f"""
+with latest as (
+    select *
+    from raw.orders
+    qualify row_number() over (partition by order_id order by _load_id desc, _line desc) = 1
+),
+completed as (
+    select
+        amount,
+        coalesce(nullif(upper(trim(currency)), ''), $reporting_currency) as currency,
+        case
+            when regexp_matches(trim(ordered_at), '{_WITH_OFFSET}')
+                then timezone(
+                    $reporting_timezone,
+                    cast(regexp_replace(trim(ordered_at), '\\s+{_OFFSET}', '\\1') as timestamptz)
+                )
+            else cast(trim(ordered_at) as timestamp)
+        end as local_time
+    from latest
+    where lower(trim(status)) = 'completed'
+),
+dated as (
+    select
+        amount,
+        currency,
+        cast(local_time as date) as order_date,
+        cast(date_trunc('month', local_time) as date) as order_month
+    from completed
+),
+as_of as (
+    select coalesce(cast(nullif($as_of_date, '') as date), max(order_date)) as as_of_date
+    from dated
+),
+converted as (
+    select
+        dated.order_date,
+        case when dated.currency = $reporting_currency then 1 else rates.rate end as rate,
+        dated.amount
+    from dated
+    asof left join reference.currency_rates as rates
+        on rates.currency = dated.currency
+        and rates.month <= dated.order_month
+)
+select
+    year(order_date) as year,
+    count(*) as completed_orders,
+    count(*) filter (where rate is null) as orders_without_rate,
+    case
+        when count(*) filter (where rate is null) = 0
+            then cast(round(sum(round(amount * rate, 2)) * 100) as bigint)
+    end as revenue_cents
+from converted
+cross join as_of
+where order_date <= as_of.as_of_date
+group by 1
+order by 1
+"""
+
+
+def raw_completed_revenue_by_year(con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any]) -> "pd.DataFrame":
+    """Completed-order revenue per year straight from `raw.orders`, independently of the dbt models.
+
+    Latest version per order_id (highest _load_id, then _line); status completed; amount converted
+    with `reference.currency_rates` (latest month on or before the order month; no currency or the
+    reporting currency: rate 1) and rounded to the cent per order; year of the order date in the
+    reporting time zone; orders after the as-of date (var as_of_date, else the last completed order
+    date) left out. Columns: year, completed_orders, orders_without_rate, revenue_cents (null for a
+    year with an order whose currency has no rate).
+    """
+    as_of = project_vars.get("as_of_date") or ""
+    return con.execute(
+        RAW_REVENUE_BY_YEAR_SQL,
+        {
+            "reporting_currency": str(project_vars.get("reporting_currency") or "EUR").upper(),
+            "reporting_timezone": str(project_vars.get("reporting_timezone") or "UTC"),
+            "as_of_date": str(as_of),
+        },
+    ).df()
+
+
+# --------------------------------------------------------------------------- customer_audit_figures
+
+AUDIT_PERIOD_GRAINS = ["month", "quarter", "year"]
+AUDIT_COUNT_COLUMNS = [
+    "customers_start",
+    "customers_end",
+    "gross_new_customers",
+    "reactivated_customers",
+    "lost_customers",
+    "active_customers",
+    "active_new_customers",
+    "active_existing_customers",
+    "orders",
+]
+AUDIT_COLUMNS = [
+    "period_grain", "period_start", "period_end", "is_complete",
+    "customers_start", "customers_end", "gross_new_customers", "reactivated_customers",
+    "lost_customers", "net_new_customers", "active_customers", "active_new_customers",
+    "active_existing_customers", "orders", "revenue", "revenue_new_customers",
+    "revenue_existing_customers", "revenue_per_new_customer", "revenue_per_existing_customer",
+    "average_order_value",
+]  # fmt: skip
+
+
+def prepare_customer_audit_figures(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """Derived columns for the identities and the reconciliation with the raw orders.
+
+    Rows are sorted by (period_grain, period_start). Columns whose inputs are missing are left
+    out (the column-set expectation then names the missing input).
+    """
+    import pandas as pd
+
+    if _has(df, "period_grain", "period_start"):
+        df = df.sort_values(["period_grain", "period_start"], kind="stable")
+    df = df.reset_index(drop=True)
+
+    if _has(df, "customers_start", "net_new_customers"):
+        df["expected_customers_end"] = df["customers_start"] + df["net_new_customers"]
+    if _has(df, "period_grain", "customers_start", "customers_end"):
+        # A period opens with the customers the previous period of its grain closed with.
+        previous_end = df.groupby("period_grain")["customers_end"].shift(1)
+        df["expected_customers_start"] = previous_end.where(previous_end.notna(), df["customers_start"])
+    if _has(df, "gross_new_customers", "reactivated_customers", "lost_customers"):
+        df["expected_net_new_customers"] = (
+            df["gross_new_customers"] + df["reactivated_customers"] - df["lost_customers"]
+        )
+    if _has(df, "active_new_customers", "active_existing_customers"):
+        df["expected_active_customers"] = df["active_new_customers"] + df["active_existing_customers"]
+    if _has(df, "revenue"):
+        df["revenue_cents"] = cents(df["revenue"])
+    if _has(df, "revenue_new_customers", "revenue_existing_customers"):
+        df["split_revenue_cents"] = cents(
+            pd.to_numeric(df["revenue_new_customers"]).astype("float64")
+            + pd.to_numeric(df["revenue_existing_customers"]).astype("float64")
+        )
+
+    if _has(df, "period_grain", "period_start", "period_end"):
+        start = pd.to_datetime(df["period_start"])
+        end = pd.to_datetime(df["period_end"])
+        previous_end = end.groupby(df["period_grain"]).shift(1)
+        # The first period of a grain has no predecessor: compared with itself.
+        df["expected_period_start"] = (previous_end + pd.Timedelta(days=1)).where(previous_end.notna(), start)
+        df["period_start"] = start
+
+    if _has(df, "period_grain", "period_start"):
+        is_year = df["period_grain"] == "year"
+        period_year = pd.to_datetime(df["period_start"]).dt.year
+        try:
+            raw = raw_completed_revenue_by_year(ctx.con, ctx.project_vars)
+        except Exception as exc:  # e.g. no raw.orders or no reference.currency_rates
+            ctx.problem(f"revenue from raw.orders could not be computed: {type(exc).__name__}: {exc}")
+            raw = pd.DataFrame({"year": [], "revenue_cents": [], "orders_without_rate": []})
+            raw_failed = True
+        else:
+            raw_failed = False
+        raw_cents = {
+            int(y): (float(c) if pd.notna(c) else float("nan"))
+            for y, c in zip(raw["year"], raw["revenue_cents"])
+        }
+        df["period_year"] = period_year.astype("float64").where(is_year)
+        # A year without completed orders has revenue 0; a year with an order whose currency has
+        # no rate has no raw revenue (NaN) and so never reconciles.
+        default = float("nan") if raw_failed else 0.0
+        df["raw_completed_revenue_cents"] = period_year.map(
+            lambda y: raw_cents.get(int(y), default) if pd.notna(y) else float("nan")
+        ).where(is_year)
+        without_rate = {int(y): int(n) for y, n in zip(raw["year"], raw["orders_without_rate"])}
+        df["raw_orders_without_rate"] = period_year.map(
+            lambda y: without_rate.get(int(y), 0) if pd.notna(y) else float("nan")
+        ).where(is_year)
+        ctx.parameters["raw_revenue_years"] = sorted(int(y) for y in raw["year"])
+    return df
+
+
+@register_suite(
+    "customer_audit_figures",
+    prepare=prepare_customer_audit_figures,
+    key_columns=("period_grain", "period_start"),
+)
+def customer_audit_figures_suite(gxe) -> list:
+    """Audit figures: balance identities, revenue split, reconciliation with the raw orders, periods."""
+    from great_expectations.expectations.row_conditions import Column
+
+    year_rows = Column("period_grain") == "year"
+    expectations = [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=AUDIT_COLUMNS,
+            exact_match=False,
+            notes="Every column of the audit figures is present.",
+        ),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        # keys and periods
+        gxe.ExpectColumnValuesToNotBeNull(column="period_grain"),
+        gxe.ExpectColumnValuesToBeInSet(column="period_grain", value_set=AUDIT_PERIOD_GRAINS),
+        gxe.ExpectColumnValuesToNotBeNull(column="period_start"),
+        gxe.ExpectColumnValuesToNotBeNull(column="period_end"),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["period_grain", "period_start"]),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="period_start",
+            column_B="expected_period_start",
+            notes="Periods are contiguous per grain: each period starts the day after the previous one ends.",
+        ),
+        # balance identities
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="customers_end",
+            column_B="expected_customers_end",
+            notes="Balance identity: customers_end = customers_start + net_new_customers.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="customers_start",
+            column_B="expected_customers_start",
+            notes="A period opens with the customers_end of the previous period of its grain.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="net_new_customers",
+            column_B="expected_net_new_customers",
+            notes="net_new_customers = gross_new_customers + reactivated_customers - lost_customers.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="active_new_customers",
+            column_B="gross_new_customers",
+            notes="Every new customer bought in the period, so is active in it.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="active_customers",
+            column_B="expected_active_customers",
+            notes="active_customers = active_new_customers + active_existing_customers.",
+        ),
+        # revenue
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="revenue_cents",
+            column_B="split_revenue_cents",
+            notes="revenue = revenue_new_customers + revenue_existing_customers, to the cent.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="revenue_cents",
+            column_B="raw_completed_revenue_cents",
+            row_condition=year_rows,
+            notes=(
+                "Reconciliation across layers: the revenue of every year equals the completed-order "
+                "revenue computed straight from raw.orders and reference.currency_rates, to the cent."
+            ),
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="raw_orders_without_rate",
+            max_value=0,
+            row_condition=year_rows,
+            notes="Every completed raw order of the year has an exchange rate (else its revenue cannot reconcile).",
+        ),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column="period_year",
+            value_set={"$PARAMETER": "raw_revenue_years"},
+            row_condition=year_rows,
+            notes="Every year with completed orders in raw.orders has a year row.",
+        ),
+    ]
+    for column in AUDIT_COUNT_COLUMNS:
+        expectations += [
+            gxe.ExpectColumnValuesToNotBeNull(column=column),
+            gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=INTEGER_DTYPES),
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0),
+        ]
+    return expectations
+
+
+# --------------------------------------------------------------------------- acquisition_cohorts
+
+COHORT_KEY = ["cohort_month", "acquisition_channel", "months_since_acquisition"]
+
+
+@register_suite("acquisition_cohorts", key_columns=tuple(COHORT_KEY))
+def acquisition_cohorts_suite(gxe) -> list:
+    """Acquisition cohorts: one row per cohort, channel and month since acquisition; rates in [0, 1]."""
+    return [
+        gxe.ExpectTableColumnsToMatchSet(
+            column_set=[
+                *COHORT_KEY,
+                "cohort_size",
+                "active_customers",
+                "retention_rate",
+                "revenue",
+                "cumulative_revenue_per_customer",
+            ],
+            exact_match=False,
+        ),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in COHORT_KEY],
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=COHORT_KEY),
+        gxe.ExpectColumnValuesToBeBetween(column="months_since_acquisition", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="cohort_size", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="active_customers", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="retention_rate", min_value=0, max_value=1),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="cohort_size",
+            column_B="active_customers",
+            or_equal=True,
+            notes="A cohort never has more active customers than members.",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- customers
+
+
+@register_suite("customers", key_columns=("customer_id",))
+def customers_suite(gxe) -> list:
+    """Customers: one row per customer_id, and no direct personal data."""
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id"),
+        expect_no_personal_data_columns(
+            notes="No direct personal data (e-mail, names, phone, address, ...) in a mart.",
+        ),
+    ]

@@ -1,0 +1,460 @@
+"""Validate the marts of the build warehouse with Great Expectations (the "audit" of write-audit-publish).
+
+`validate_warehouse` reads every registered mart (see `flows.expectations`) from the DuckDB
+build warehouse once, as pandas DataFrames (GX over DuckDB through SQLAlchemy returns empty
+metric results), closes the warehouse, and then, in one ephemeral GX Data Context:
+
+- a pandas Data Source with one dataframe Data Asset and whole-dataframe Batch Definition per mart;
+- one Expectation Suite per mart (`<mart>_suite`), one Validation Definition and one Checkpoint
+  per suite, run with the mart's DataFrame as batch parameter;
+- Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`).
+
+A registered mart that is missing from the warehouse fails the validation. The result is a
+`ValidationReport`; the pipeline raises `ValidationError(report)` when it did not succeed, and
+then does not publish.
+
+Great Expectations is imported only inside `validate_warehouse` (it takes seconds to import).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.config import PROJECT_DIR
+from flows.expectations import SUITES, PrepareContext, SuiteDefinition, register_suite
+
+__all__ = [
+    "FailedExpectation",
+    "SuiteResult",
+    "ValidationError",
+    "ValidationReport",
+    "SUITES",
+    "register_suite",
+    "project_vars",
+    "validate_warehouse",
+]
+
+logger = logging.getLogger(__name__)
+
+MARTS_SCHEMA = "marts"
+DATA_SOURCE_NAME = "build_warehouse"
+DATA_DOCS_SITE = "warehouse_data_docs"
+MAX_SUMMARY_ITEMS = 8
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class FailedExpectation:
+    """One expectation that did not hold."""
+
+    expectation_type: str  # e.g. expect_column_pair_values_to_be_equal (or mart_exists, prepare)
+    columns: tuple[str, ...] = ()
+    observed: str = ""  # short observed value: "failed on 3 rows (e.g. ...)", "observed ['email']"
+    unexpected_count: int | None = None
+
+    def describe(self) -> str:
+        columns = f"({', '.join(self.columns)})" if self.columns else ""
+        return f"{self.expectation_type}{columns} {self.observed}".strip()
+
+
+@dataclass
+class SuiteResult:
+    """The outcome of one suite on one mart."""
+
+    suite_name: str
+    mart: str
+    evaluated: int = 0  # expectations evaluated
+    failed: list[FailedExpectation] = field(default_factory=list)
+    rows: int | None = None  # rows of the mart (None: the mart is missing)
+
+    @property
+    def success(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class ValidationReport:
+    success: bool
+    results: list[SuiteResult] = field(default_factory=list)
+    data_docs_index: Path | None = None
+    seconds: float = 0.0
+    data_docs_error: str = ""  # why Data Docs could not be built (validation itself still counts)
+
+    @property
+    def evaluated(self) -> int:
+        return sum(r.evaluated for r in self.results)
+
+    @property
+    def failed(self) -> list[tuple[SuiteResult, FailedExpectation]]:
+        return [(r, f) for r in self.results for f in r.failed]
+
+    def result_for(self, mart: str) -> SuiteResult | None:
+        return next((r for r in self.results if r.mart == mart), None)
+
+    def failure_summary(self) -> str:
+        """One line naming the failed expectations (or saying that all passed)."""
+        if self.success:
+            return f"all {self.evaluated} expectations passed in {len(self.results)} suites"
+        failed = self.failed
+        if not failed:  # unsuccessful without a named failure (should not happen)
+            return "validation failed"
+        items = [f"{r.mart}: {f.describe()}" for r, f in failed[:MAX_SUMMARY_ITEMS]]
+        more = f"; and {len(failed) - MAX_SUMMARY_ITEMS} more" if len(failed) > MAX_SUMMARY_ITEMS else ""
+        return "; ".join(items) + more
+
+
+class ValidationError(RuntimeError):
+    """The marts did not pass validation; the message names the failed expectations."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        super().__init__(report.failure_summary())
+        self.report = report
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def project_vars(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `vars` of dbt_project.yml, with `overrides` (as dbt's --vars) on top."""
+    import yaml
+
+    with (PROJECT_DIR / "dbt_project.yml").open() as handle:
+        config = yaml.safe_load(handle) or {}
+    values = dict(config.get("vars") or {})
+    values.update(overrides or {})
+    return values
+
+
+# --------------------------------------------------------------------------- reading the marts
+
+
+@dataclass
+class _PreparedMart:
+    suite: SuiteDefinition
+    frame: Any  # pandas.DataFrame
+    parameters: dict[str, Any]
+    prepare_failures: list[FailedExpectation] = field(default_factory=list)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _read_mart(con, mart: str):
+    """The mart as a DataFrame. HUGEINT (what DuckDB's sum of integers gives) is read as BIGINT so
+    that whole numbers stay integers in pandas; nullable columns holding NULLs become float64/object
+    so that GX compares them without pandas.NA errors."""
+    import pandas as pd
+
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [MARTS_SCHEMA, mart],
+    ).fetchall()
+    select = ", ".join(
+        f"cast({_quote(name)} as bigint) as {_quote(name)}" if dtype.upper() in ("HUGEINT", "UHUGEINT") else _quote(name)
+        for name, dtype in columns
+    )
+    frame = con.sql(f"select {select} from {MARTS_SCHEMA}.{_quote(mart)}").df()
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.isna().any():
+            if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+                frame[name] = series.astype("float64")
+            elif pd.api.types.is_bool_dtype(series.dtype):
+                frame[name] = series.astype(object).where(series.notna(), None)
+    return frame
+
+
+def _read_marts(warehouse: Path, vars_: dict[str, Any]) -> tuple[list[_PreparedMart], list[SuiteResult]]:
+    import duckdb
+
+    prepared: list[_PreparedMart] = []
+    unread: list[SuiteResult] = []
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        tables = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = ?", [MARTS_SCHEMA]
+            ).fetchall()
+        }
+        for suite in SUITES.values():
+            if suite.mart not in tables:
+                unread.append(
+                    SuiteResult(
+                        suite_name=suite.name,
+                        mart=suite.mart,
+                        evaluated=1,
+                        failed=[
+                            FailedExpectation(
+                                "mart_exists",
+                                observed=f"failed: {MARTS_SCHEMA}.{suite.mart} is missing from {warehouse.name}",
+                            )
+                        ],
+                    )
+                )
+                continue
+            try:
+                frame = _read_mart(con, suite.mart)
+            except Exception as exc:  # e.g. a column type pandas cannot hold: a failure, not a crash
+                logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
+                observed = f"failed: {type(exc).__name__}: {_short(str(exc))}"
+                unread.append(
+                    SuiteResult(suite.name, suite.mart, evaluated=1, failed=[FailedExpectation("read_mart", observed=observed)])
+                )
+                continue
+            context = PrepareContext(con=con, project_vars=vars_)
+            failures = []
+            if suite.prepare is not None:
+                try:
+                    frame = suite.prepare(frame, context)
+                except Exception as exc:  # reported as a failure, never a silent skip
+                    logger.exception("preparing %s for validation failed", suite.mart)
+                    context.problem(f"{type(exc).__name__}: {exc}")
+            for problem in context.problems:
+                logger.warning("%s: %s", suite.mart, problem)
+                failures.append(FailedExpectation("prepare", observed=f"failed: {_short(problem)}"))
+            prepared.append(_PreparedMart(suite, frame, context.parameters, failures))
+    finally:
+        con.close()
+    return prepared, unread
+
+
+# --------------------------------------------------------------------------- reading GX results
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars (and tuples of them) as plain Python values for messages."""
+    import pandas as pd
+
+    if isinstance(value, (tuple, list)):
+        return type(value)(_plain(v) for v in value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if type(value).__name__ == "datetime64":  # numpy: .item() of nanoseconds gives an int
+        value = pd.Timestamp(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _columns_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    if kwargs.get("column"):
+        return (str(kwargs["column"]),)
+    if kwargs.get("column_A") and kwargs.get("column_B"):
+        return (str(kwargs["column_A"]), str(kwargs["column_B"]))
+    if kwargs.get("column_list"):
+        return tuple(str(c) for c in kwargs["column_list"])
+    return ()
+
+
+def _exception_message(exception_info: Any) -> str:
+    if not exception_info:
+        return ""
+    infos = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    messages = [i.get("exception_message") for i in infos if isinstance(i, dict) and i.get("raised_exception")]
+    return "; ".join(dict.fromkeys(str(m) for m in messages if m))
+
+
+def _row_keys(frame, key_columns: tuple[str, ...], index: Any) -> str:
+    try:
+        row = frame.loc[index]
+        return " ".join(str(_plain(row[c])) for c in key_columns if c in frame.columns)
+    except (KeyError, TypeError):
+        return ""
+
+
+def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpectation:
+    config = expectation_result.expectation_config
+    kwargs = dict(config.kwargs)
+    result = expectation_result.result or {}
+    failure = FailedExpectation(expectation_type=config.type, columns=_columns_of(kwargs))
+    error = _exception_message(expectation_result.exception_info)
+    if error:
+        failure.observed = f"failed: {_short(error)}"
+    elif result.get("unexpected_count") is not None:
+        count = int(result["unexpected_count"])
+        failure.unexpected_count = count
+        examples = []
+        indexes = result.get("partial_unexpected_index_list") or []
+        values = result.get("partial_unexpected_list") or []
+        for position, value in enumerate(values[:3]):
+            keys = _row_keys(prepared.frame, prepared.suite.key_columns, indexes[position]) if position < len(indexes) else ""
+            examples.append(f"{keys}: {_plain(value)}" if keys else str(_plain(value)))
+        failure.observed = f"failed on {count} row{'s' if count != 1 else ''}" + (
+            f" (e.g. {'; '.join(examples)})" if examples else ""
+        )
+    elif result.get("partial_missing_list") is not None or result.get("missing_count"):
+        failure.observed = f"failed: missing {_plain(list(result.get('partial_missing_list') or []))}"
+    elif isinstance(result.get("details"), dict) and result["details"].get("mismatched"):
+        mismatched = result["details"]["mismatched"]
+        if mismatched.get("missing"):
+            failure.observed = f"failed: missing columns {_short(str(mismatched['missing']))}"
+        else:
+            failure.observed = f"failed: unexpected columns {_short(str(mismatched.get('unexpected')))}"
+    elif "observed_value" in result:
+        failure.observed = f"failed: observed {_short(str(_plain(result['observed_value'])))}"
+    else:
+        failure.observed = "failed"
+    return failure
+
+
+# --------------------------------------------------------------------------- GX
+
+
+def _gx_context(docs_dir: Path):
+    """An ephemeral Data Context whose only Data Docs site is a local folder: nothing is written
+    anywhere else (the ephemeral default site would go to a temporary directory)."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    for site_name in list((context.get_config().data_docs_sites or {}).keys()):
+        context.delete_data_docs_site(site_name)
+    context.add_data_docs_site(
+        DATA_DOCS_SITE,
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    return context
+
+
+def _suite_parameter_names(suite) -> set[str]:
+    """The names of the `{"$PARAMETER": name}` values the suite's expectations use."""
+    names: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("$PARAMETER"), str):
+                names.add(value["$PARAMETER"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                walk(item)
+
+    for expectation in suite.expectations:
+        walk(dict(expectation.configuration.kwargs))
+    return names
+
+
+def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.checkpoint import Checkpoint
+
+    suite_definition = prepared.suite
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name=suite_definition.name,
+            expectations=suite_definition.expectations(gxe),
+            meta={"mart": f"{MARTS_SCHEMA}.{suite_definition.mart}", "description": suite_definition.description},
+        )
+    )
+    batch_definition = data_source.add_dataframe_asset(name=suite_definition.mart).add_batch_definition_whole_dataframe(
+        f"{suite_definition.mart}_whole_table"
+    )
+    validation_definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite_definition.mart}_validation", data=batch_definition, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        Checkpoint(
+            name=f"{suite_definition.mart}_checkpoint",
+            validation_definitions=[validation_definition],
+            actions=[],  # Data Docs are built once, after every suite has run
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+        )
+    )
+    # A parameter that the prepare step did not provide (it failed, which is reported) is given as
+    # an empty list, so that the rest of the suite still runs.
+    parameters: dict[str, Any] = {name: [] for name in _suite_parameter_names(suite)}
+    parameters.update(prepared.parameters)
+    outcome = SuiteResult(suite_name=suite_definition.name, mart=suite_definition.mart, rows=len(prepared.frame))
+    try:
+        checkpoint_result = checkpoint.run(
+            batch_parameters={"dataframe": prepared.frame},
+            expectation_parameters=parameters,
+        )
+    except Exception as exc:  # the suite could not run at all: a failure, never a silent skip
+        logger.exception("running %s failed", suite_definition.name)
+        outcome.evaluated = 1
+        outcome.failed.append(FailedExpectation("checkpoint_run", observed=f"failed: {type(exc).__name__}: {_short(str(exc))}"))
+    else:
+        for validation_result in checkpoint_result.run_results.values():
+            for expectation_result in validation_result.results:
+                outcome.evaluated += 1
+                if not expectation_result.success:
+                    outcome.failed.append(_describe_failure(expectation_result, prepared))
+    outcome.evaluated += len(prepared.prepare_failures)
+    outcome.failed[:0] = prepared.prepare_failures
+    return outcome
+
+
+def validate_warehouse(
+    warehouse: Path,
+    docs_dir: Path,
+    dbt_vars: dict[str, Any] | None = None,
+) -> ValidationReport:
+    """Validate every registered mart of `warehouse`; build Data Docs into `docs_dir`.
+
+    Args:
+        warehouse: the DuckDB build warehouse (opened read-only; closed before GX runs).
+        docs_dir: folder for the Data Docs site (created; `index.html` is the entry page).
+        dbt_vars: vars on top of dbt_project.yml's, as given to dbt with --vars.
+
+    Returns the report; does not raise when expectations fail (the caller decides).
+    """
+    started = time.perf_counter()
+    warehouse = Path(warehouse)
+    docs_dir = Path(docs_dir)
+    if not warehouse.exists():
+        raise FileNotFoundError(f"build warehouse {warehouse} does not exist: run the load and dbt build first")
+    prepared, unread = _read_marts(warehouse, project_vars(dbt_vars))
+
+    report = ValidationReport(success=False)
+    by_mart: dict[str, SuiteResult] = {r.mart: r for r in unread}
+    if prepared:
+        docs_dir.mkdir(parents=True, exist_ok=True)
+        context = _gx_context(docs_dir)
+        data_source = context.data_sources.add_pandas(name=DATA_SOURCE_NAME)
+        for item in prepared:
+            by_mart[item.suite.mart] = _run_suite(context, data_source, item)
+        try:
+            context.build_data_docs(site_names=[DATA_DOCS_SITE])
+            report.data_docs_index = docs_dir / "index.html"
+        except Exception as exc:  # the validation results stand; only the docs are missing
+            logger.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, exc)
+            report.data_docs_error = f"{type(exc).__name__}: {exc}"
+    # in registration order
+    report.results = [by_mart[mart] for mart in SUITES if mart in by_mart]
+    report.success = bool(report.results) and all(r.success for r in report.results)
+    report.seconds = time.perf_counter() - started
+    return report
