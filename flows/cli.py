@@ -17,6 +17,8 @@ from flows.config import DEFAULT_EXPORTS, PROJECT_DIR, Paths
 # points Prefect somewhere else; set before Prefect is imported.
 os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The temporary server takes ~10 s to start, more on a busy 2-core machine: allow for that.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 app = typer.Typer(
     help="Customer-value warehouse: generate sample exports, and load, build, validate and publish the marts.",
@@ -25,7 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> None:

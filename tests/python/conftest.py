@@ -12,6 +12,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def write(path: Path, text: str) -> Path:
