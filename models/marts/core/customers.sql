@@ -12,6 +12,29 @@ orders as (
 
 ),
 
+as_of as (
+
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+
+),
+
+base_spells as (
+
+    select * from {{ ref('int_customer_base_spells_collapsed') }}
+
+),
+
+orders_to_date as (
+
+    -- orders after the as-of date do not count
+    select orders.*
+
+    from orders
+    inner join as_of
+        on orders.order_date <= as_of.as_of_date
+
+),
+
 customer_orders as (
 
     select
@@ -24,7 +47,19 @@ customer_orders as (
         count(*) filter (where order_status = 'refunded') as refunded_orders,
         coalesce(sum(amount) filter (where is_completed), 0) as revenue
 
-    from orders
+    from orders_to_date
+    group by customer_id
+
+),
+
+customer_spells as (
+
+    select
+        customer_id,
+        count(*) as base_spells,
+        max(spell_start_date) as latest_spell_start_date
+
+    from base_spells
     group by customer_id
 
 ),
@@ -38,7 +73,7 @@ all_customer_ids as (
 
 ),
 
-final as (
+joined as (
 
     select
         all_customer_ids.customer_id,
@@ -48,18 +83,64 @@ final as (
         coalesce(crm_customers.acquisition_channel, 'unknown') as acquisition_channel,
         crm_customers.referred_by_customer_id,
         customer_orders.first_order_date,
-        cast(date_trunc('month', customer_orders.first_order_date) as date) as cohort_month,
+        cast({{ dbt.date_trunc('month', 'customer_orders.first_order_date') }} as date) as cohort_month,
         customer_orders.last_order_date,
         coalesce(customer_orders.completed_orders, 0) as completed_orders,
         coalesce(customer_orders.discounted_orders, 0) as discounted_orders,
         coalesce(customer_orders.cancelled_orders, 0) as cancelled_orders,
         coalesce(customer_orders.refunded_orders, 0) as refunded_orders,
         coalesce(customer_orders.revenue, 0) as revenue,
-        coalesce(customer_orders.completed_orders, 0) > 0 as is_customer
+        coalesce(customer_orders.completed_orders, 0) > 0 as is_customer,
+        customer_spells.base_spells,
+        customer_spells.latest_spell_start_date,
+        as_of.as_of_date
 
     from all_customer_ids
+    cross join as_of
     left join crm_customers using (customer_id)
     left join customer_orders using (customer_id)
+    left join customer_spells using (customer_id)
+
+),
+
+final as (
+
+    select
+        customer_id,
+        is_in_crm,
+        created_date,
+        country_code,
+        acquisition_channel,
+        referred_by_customer_id,
+        first_order_date,
+        cohort_month,
+        last_order_date,
+        completed_orders,
+        discounted_orders,
+        cancelled_orders,
+        refunded_orders,
+        revenue,
+        is_customer,
+        as_of_date,
+        {{ dbt.datediff('first_order_date', 'as_of_date', 'day') }} as tenure_days,
+        {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as recency_days,
+        -- in the base: a completed order on one of the W days ending on the as-of date
+        coalesce(
+            {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} < {{ var('churn_window_days') }},
+            false
+        ) as is_in_base,
+        case
+            when not is_customer then 'prospect'
+            when {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} < {{ var('churn_window_days') }}
+                then 'in_base'
+            else 'lapsed'
+        end as customer_status,
+        cast({{ dbt.dateadd('day', var('churn_window_days'), 'last_order_date') }} as date) as lapse_date,
+        latest_spell_start_date,
+        coalesce(base_spells - 1, 0) as reactivations,
+        cast(round({{ safe_divide('revenue', 'completed_orders') }}, 2) as decimal(18, 2)) as average_order_value
+
+    from joined
 
 )
 
