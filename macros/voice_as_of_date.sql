@@ -1,0 +1,10 @@
+{#- The as-of date of the voice-of-the-customer figures, as a SQL date expression: var as_of_date
+    (YYYY-MM-DD) when set, else the date of the last completed order. Models that call it state
+    `-- depends_on: {{ ref('orders') }}` so that the dependency holds when the var is set. -#}
+{% macro voice_as_of_date() -%}
+    {%- if var('as_of_date') -%}
+        cast('{{ var("as_of_date") }}' as date)
+    {%- else -%}
+        (select max(order_date) from {{ ref('orders') }} where is_completed)
+    {%- endif -%}
+{%- endmacro %}
