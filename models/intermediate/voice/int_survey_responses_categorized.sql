@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 with
 
 responses as (

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 {%- set window_days = var('churn_window_days') %}
 with
 

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 {%- set z = var('voice_nps_confidence_z') %}
 with
 
