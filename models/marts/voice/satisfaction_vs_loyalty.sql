@@ -16,15 +16,36 @@ as_of as (
 categorized_answers as (
 
     -- one row per judged answer and score type it carries
-    select 'nps' as score_type, nps_category as category, customer_id, is_repurchased, is_lapsed, revenue_in_window
+    select
+        'nps' as score_type,
+        nps_category as category,
+        customer_id,
+        is_repurchased,
+        is_lapsed,
+        revenue_in_window
+
     from followed_up_responses
     where nps_category is not null
     union all
-    select 'ces' as score_type, ces_category as category, customer_id, is_repurchased, is_lapsed, revenue_in_window
+    select
+        'ces' as score_type,
+        ces_category as category,
+        customer_id,
+        is_repurchased,
+        is_lapsed,
+        revenue_in_window
+
     from followed_up_responses
     where ces_category is not null
     union all
-    select 'csat' as score_type, csat_category as category, customer_id, is_repurchased, is_lapsed, revenue_in_window
+    select
+        'csat' as score_type,
+        csat_category as category,
+        customer_id,
+        is_repurchased,
+        is_lapsed,
+        revenue_in_window
+
     from followed_up_responses
     where csat_category is not null
 

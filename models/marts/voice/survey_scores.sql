@@ -101,10 +101,18 @@ period_scores as (
 
 touchpoint_events as (
 
-    select 'order' as touchpoint_type, coalesce(sales_channel, 'unknown') as channel, order_date as touchpoint_date
+    select
+        'order' as touchpoint_type,
+        coalesce(sales_channel, 'unknown') as channel,
+        order_date as touchpoint_date
+
     from orders
     union all
-    select 'contact' as touchpoint_type, contact_channel as channel, contact_date as touchpoint_date
+    select
+        'contact' as touchpoint_type,
+        contact_channel as channel,
+        contact_date as touchpoint_date
+
     from contacts
 
 ),
@@ -205,41 +213,43 @@ nps_intervals as (
 final as (
 
     select
-        nps_intervals.period_grain,
-        nps_intervals.period_start,
-        nps_intervals.period_end,
-        nps_intervals.touchpoint_type,
-        nps_intervals.channel,
-        nps_intervals.responses,
-        nps_intervals.nps_answers,
-        nps_intervals.promoters,
-        nps_intervals.passives,
-        nps_intervals.detractors,
-        {{ voice_round_score('nps_intervals.nps_exact') }} as nps,
-        {{ voice_round_score('nps_intervals.nps_margin_of_error_exact') }} as nps_margin_of_error,
-        {{ voice_round_score('nps_intervals.nps_ci_low_exact') }} as nps_ci_low,
-        {{ voice_round_score('nps_intervals.nps_ci_high_exact') }} as nps_ci_high,
-        nps_intervals.ces_answers,
-        {{ voice_round_score('nps_intervals.ces_score_sum / nullif(nps_intervals.ces_answers, 0)') }} as ces_mean,
-        {{ voice_share('nps_intervals.ces_easy_answers', 'nps_intervals.ces_answers') }} as ces_easy_share,
-        nps_intervals.csat_answers,
-        {{ voice_share('nps_intervals.csat_satisfied_answers', 'nps_intervals.csat_answers') }} as csat_score,
-        {{ voice_round_score('nps_intervals.csat_score_sum / nullif(nps_intervals.csat_answers, 0)') }} as csat_mean,
+        scores.period_grain,
+        scores.period_start,
+        scores.period_end,
+        scores.touchpoint_type,
+        scores.channel,
+        scores.responses,
+        scores.nps_answers,
+        scores.promoters,
+        scores.passives,
+        scores.detractors,
+        {{ voice_round_score('scores.nps_exact') }} as nps,
+        {{ voice_round_score('scores.nps_margin_of_error_exact') }} as nps_margin_of_error,
+        {{ voice_round_score('scores.nps_ci_low_exact') }} as nps_ci_low,
+        {{ voice_round_score('scores.nps_ci_high_exact') }} as nps_ci_high,
+        scores.ces_answers,
+        {{ voice_round_score('scores.ces_score_sum / nullif(scores.ces_answers, 0)') }}
+            as ces_mean,
+        {{ voice_share('scores.ces_easy_answers', 'scores.ces_answers') }} as ces_easy_share,
+        scores.csat_answers,
+        {{ voice_share('scores.csat_satisfied_answers', 'scores.csat_answers') }} as csat_score,
+        {{ voice_round_score('scores.csat_score_sum / nullif(scores.csat_answers, 0)') }}
+            as csat_mean,
         period_touchpoints.touchpoints,
         case
-            when nps_intervals.touchpoint_type in ('order', 'contact')
-                then {{ voice_share('nps_intervals.responses', 'period_touchpoints.touchpoints') }}
+            when scores.touchpoint_type in ('order', 'contact')
+                then {{ voice_share('scores.responses', 'period_touchpoints.touchpoints') }}
         end as response_rate,
         as_of.as_of_date,
-        nps_intervals.period_end <= as_of.as_of_date as is_complete
+        scores.period_end <= as_of.as_of_date as is_complete
 
-    from nps_intervals
+    from nps_intervals as scores
     cross join as_of
     left join period_touchpoints
-        on nps_intervals.period_grain = period_touchpoints.period_grain
-        and nps_intervals.period_start = period_touchpoints.period_start
-        and nps_intervals.touchpoint_type = period_touchpoints.touchpoint_type
-        and nps_intervals.channel = period_touchpoints.channel
+        on scores.period_grain = period_touchpoints.period_grain
+        and scores.period_start = period_touchpoints.period_start
+        and scores.touchpoint_type = period_touchpoints.touchpoint_type
+        and scores.channel = period_touchpoints.channel
 
 )
 
