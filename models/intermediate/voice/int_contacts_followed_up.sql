@@ -1,0 +1,145 @@
+{%- set window_days = var('churn_window_days') %}
+with
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+contact_responses as (
+
+    select * from {{ ref('int_survey_responses_categorized') }}
+    where touchpoint_type = 'contact'
+
+),
+
+completed_orders as (
+
+    select customer_id, order_date
+    from {{ ref('orders') }}
+    where is_completed
+
+),
+
+as_of as (
+
+    select {{ voice_as_of_date() }} as as_of_date
+
+),
+
+contacts_to_as_of_date as (
+
+    select
+        contacts.*,
+        as_of.as_of_date
+
+    from contacts
+    cross join as_of
+    where contacts.contact_date <= as_of.as_of_date
+
+),
+
+contacts_sequenced as (
+
+    select
+        *,
+        lead(contact_date) over (
+            partition by customer_id
+            order by contacted_at, contact_id
+        ) as next_contact_date
+
+    from contacts_to_as_of_date
+
+),
+
+effort_answers as (
+
+    select
+        touchpoint_id as contact_id,
+        count(*) as ces_answers,
+        sum(ces_score) as ces_score_sum,
+        bool_or(ces_category = 'hard') as has_hard_ces
+
+    from contact_responses
+    where ces_score is not null
+    group by touchpoint_id
+
+),
+
+judged_contacts as (
+
+    -- contacts at least W days old: the whole window c+1 ... c+W lies on or before the as-of date
+    select contact_id, customer_id, contact_date
+    from contacts_to_as_of_date
+    where contact_date + {{ window_days }} <= as_of_date
+
+),
+
+repurchases as (
+
+    select distinct judged_contacts.contact_id
+    from judged_contacts
+    inner join completed_orders
+        on judged_contacts.customer_id = completed_orders.customer_id
+        and completed_orders.order_date between judged_contacts.contact_date + 1
+            and judged_contacts.contact_date + {{ window_days }}
+
+),
+
+flagged as (
+
+    select
+        contacts_sequenced.contact_id,
+        contacts_sequenced.customer_id,
+        contacts_sequenced.contacted_at,
+        contacts_sequenced.contact_date,
+        cast(date_trunc('month', contacts_sequenced.contact_date) as date) as contact_month,
+        contacts_sequenced.contact_channel,
+        contacts_sequenced.transfers,
+        contacts_sequenced.is_resolved,
+        contacts_sequenced.transfers >= {{ var('voice_effortful_transfers_min') }}
+            as is_passed_on_repeatedly,
+        coalesce(
+            contacts_sequenced.next_contact_date - contacts_sequenced.contact_date
+                <= {{ var('voice_repeat_contact_days') }},
+            false
+        ) as is_followed_by_repeat_contact,
+        coalesce(effort_answers.ces_answers, 0) as ces_answers,
+        effort_answers.ces_score_sum,
+        coalesce(effort_answers.has_hard_ces, false) as has_hard_ces,
+        contacts_sequenced.contact_date + {{ window_days }} <= contacts_sequenced.as_of_date
+            as is_repurchase_judged,
+        repurchases.contact_id is not null as has_repurchase
+
+    from contacts_sequenced
+    left join effort_answers using (contact_id)
+    left join repurchases using (contact_id)
+
+),
+
+final as (
+
+    select
+        contact_id,
+        customer_id,
+        contacted_at,
+        contact_date,
+        contact_month,
+        contact_channel,
+        transfers,
+        is_resolved,
+        is_passed_on_repeatedly,
+        is_followed_by_repeat_contact,
+        ces_answers,
+        ces_score_sum,
+        has_hard_ces,
+        has_hard_ces or is_passed_on_repeatedly or coalesce(not is_resolved, false) as is_effortful,
+        is_repurchase_judged,
+        case when is_repurchase_judged then has_repurchase end as is_repurchased
+
+    from flagged
+
+)
+
+select * from final
