@@ -1,0 +1,122 @@
+"""End to end on a small generated data set: the CLI runs the Prefect flow (load, dbt build,
+Great Expectations, publish); re-running changes nothing; a corrected re-export replaces the
+old record. One generated set and one warehouse are shared by the tests of this module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.config import Paths
+from flows.generate import generate_exports
+from tests.python.conftest import PROJECT_DIR
+
+PII_COLUMNS = {"email", "full_name", "name", "phone", "address", "comment", "response_comment"}
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    root = tmp_path_factory.mktemp("pipeline")
+    exports = root / "exports"
+    generate_exports(exports, customers=400, seed=7, start=date(2023, 1, 1), end=date(2025, 6, 30))
+    return Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
+
+
+@pytest.fixture(scope="module")
+def first_run(paths: Paths) -> subprocess.CompletedProcess[str]:
+    """The user's path: `python -m flows run` in a subprocess (a real Prefect flow run)."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows", "run", "--exports", str(paths.exports),
+         "--warehouse", str(paths.warehouse), "--published", str(paths.published)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900,
+    )
+
+
+def query(path: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def table_counts(path: Path, schema: str) -> dict[str, int]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+        return {t: con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables}
+
+
+def test_the_cli_runs_the_whole_pipeline(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    assert first_run.returncode == 0, first_run.stderr[-3000:] + first_run.stdout[-3000:]
+    assert "Published marts" in first_run.stdout
+    assert "failed" not in first_run.stdout.split("dbt build:")[1].split("\n")[0].replace("0 failed", "")
+    # every export file was loaded, and nothing was lost on the way
+    manifest = query(paths.warehouse, "select count(*), sum(rows_read), sum(rows_loaded + rows_quarantined) from raw.load_manifest")
+    files = [p for p in paths.exports.iterdir()]
+    assert manifest[0][0] == len(files)
+    assert manifest[0][1] == manifest[0][2]
+
+
+def test_staging_holds_every_generated_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    generated_orders = sum(
+        len(p.read_text().splitlines()) - 1 for p in paths.exports.glob("orders_*.csv")
+    )
+    assert query(paths.warehouse, "select count(*) from staging.stg_crm__orders") == [(generated_orders,)]
+
+
+def test_published_file_holds_only_marts_without_personal_data(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    schemas = {r[0] for r in query(paths.published, "select distinct table_schema from information_schema.tables")}
+    assert schemas == {"marts"}
+    columns = {r[0] for r in query(paths.published, "select column_name from information_schema.columns")}
+    assert not columns & PII_COLUMNS
+    published = table_counts(paths.published, "marts")
+    built = table_counts(paths.warehouse, "marts")
+    assert {k: v for k, v in published.items() if not k.startswith("_")} == built
+    assert published["customers"] > 0 and published["orders"] > 0
+
+
+def test_running_again_on_the_same_files_changes_nothing(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    from flows.pipeline import customer_value_pipeline
+
+    before = {**table_counts(paths.warehouse, "raw"), **table_counts(paths.warehouse, "marts")}
+    revenue = query(paths.warehouse, "select sum(revenue) from marts.customers")
+    summary = customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
+    assert {f.status for f in summary.load.files} == {"skipped"}
+    assert {**table_counts(paths.warehouse, "raw"), **table_counts(paths.warehouse, "marts")} == before
+    assert query(paths.warehouse, "select sum(revenue) from marts.customers") == revenue
+
+
+def test_a_corrected_re_export_replaces_the_old_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    from flows.pipeline import customer_value_pipeline
+
+    order_id, customer_id, ordered_at, amount = query(
+        paths.warehouse,
+        """select order_id, customer_id, strftime(ordered_at, '%Y-%m-%d %H:%M:%S'), amount
+           from staging.stg_crm__orders where order_status = 'completed' and original_currency = 'EUR'
+           order by order_id limit 1""",
+    )[0]
+    orders_before = query(paths.warehouse, "select count(*) from marts.orders")[0][0]
+    revenue_before = query(paths.warehouse, "select revenue from marts.customers where customer_id = ?".replace("?", f"'{customer_id}'"))[0][0]
+    (paths.exports / "orders_2099-01-01_correction.csv").write_text(
+        "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
+        f"{order_id},{customer_id},{ordered_at},refunded,{amount},0,EUR,web\n"
+    )
+    customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
+    assert query(paths.warehouse, f"select order_status from marts.orders where order_id = '{order_id}'") == [("refunded",)]
+    assert query(paths.warehouse, "select count(*) from marts.orders")[0][0] == orders_before
+    assert query(paths.published, f"select revenue from marts.customers where customer_id = '{customer_id}'") == [
+        (revenue_before - amount,)
+    ]
+
+
+def test_a_missing_exports_folder_fails_with_a_one_line_cause(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flows", "run", "--exports", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: exports folder")
+    assert len(result.stderr.strip().splitlines()) == 1
