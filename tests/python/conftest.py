@@ -31,3 +31,29 @@ def exports(tmp_path: Path) -> Path:
 @pytest.fixture()
 def warehouse(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory):
+    """A realistic generated sample (3,000 customers, 2022-01-01 to 2025-12-31, seed 11) run once
+    per session through the user's path, `python -m flows run` (load, dbt build, Great
+    Expectations, publish). Tests that check what the marts show on realistic data read it; none
+    may write to it. Returns the Paths of the run; the run must have succeeded."""
+    import subprocess
+    import sys
+    from datetime import date
+
+    from flows.config import Paths
+    from flows.generate import generate_exports
+
+    root = tmp_path_factory.mktemp("sample_run")
+    exports = root / "exports"
+    generate_exports(exports, customers=3000, seed=11, start=date(2022, 1, 1), end=date(2025, 12, 31))
+    paths = Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
+    result = subprocess.run(
+        [sys.executable, "-m", "flows", "run", "--exports", str(paths.exports),
+         "--warehouse", str(paths.warehouse), "--published", str(paths.published)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=1200,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    return paths
