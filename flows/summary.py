@@ -16,13 +16,14 @@ if TYPE_CHECKING:
 
 def load_table(report: "LoadReport") -> Table:
     table = Table(title="Export files", title_justify="left")
-    for column in ("file", "entity", "status", "read", "loaded", "quarantined", "note"):
-        table.add_column(column, justify="right" if column in ("read", "loaded", "quarantined") else "left")
+    # (the entity is the file name's prefix); counts never wrap, names and notes fold
+    for column in ("file", "status", "read", "loaded", "quarantined", "note"):
+        numeric = column in ("read", "loaded", "quarantined")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
     for f in report.files:
         style = {"rejected": "red", "skipped": "dim", "ignored": "yellow"}.get(f.status, "")
         table.add_row(
             f.file_name,
-            f.entity or "-",
             f.status,
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
@@ -30,7 +31,7 @@ def load_table(report: "LoadReport") -> Table:
             f.message,
             style=style,
         )
-    table.add_row("total", "", "", f"{report.rows_read:,}", f"{report.rows_loaded:,}", f"{report.rows_quarantined:,}", "", style="bold")
+    table.add_row("total", "", f"{report.rows_read:,}", f"{report.rows_loaded:,}", f"{report.rows_quarantined:,}", "", style="bold")
     return table
 
 
