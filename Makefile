@@ -33,11 +33,11 @@ $(INSTALLED): requirements.lock pyproject.toml
 	@touch $(INSTALLED)
 
 exports: install
-	$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED)
+	$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED) --messy
 
 run: install
 	@if [ -z "$$(ls -A $(EXPORTS) 2>/dev/null)" ]; then \
-		$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED); \
+		$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED) --messy; \
 	fi
 	$(PY) -m flows run --exports $(EXPORTS)
 

@@ -44,6 +44,11 @@ def generate(
     start: str = typer.Option("2022-01-01", "--start", help="First acquisition date (YYYY-MM-DD)."),
     end: str = typer.Option("2026-10-31", "--end", help="Last date of the data (YYYY-MM-DD)."),
     file_format: str = typer.Option("csv", "--format", help="csv or parquet."),
+    messy: bool = typer.Option(
+        False, "--messy/--clean",
+        help="--messy adds two small hand-made ';' exports with decimal commas and a few rows that break "
+        "the data contract, to see the quarantine at work (make run uses it).",
+    ),
 ) -> None:
     """Write realistic sample exports (customers, orders, contacts, marketing spend, survey responses)."""
     from flows.generate import generate_exports
@@ -56,7 +61,7 @@ def generate(
         fail("--start must be before --end")
     if file_format not in ("csv", "parquet"):
         fail("--format must be csv or parquet")
-    counts = generate_exports(out, customers=customers, seed=seed, start=start_date, end=end_date, file_format=file_format, progress=True)
+    counts = generate_exports(out, customers=customers, seed=seed, start=start_date, end=end_date, file_format=file_format, progress=True, messy=messy)
     console.print(f"Wrote to {out}: " + ", ".join(f"{n:,} {entity}" for entity, n in counts.items()))
 
 

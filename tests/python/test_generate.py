@@ -334,3 +334,29 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
         generate_exports(tmp_path, customers=10, start=date(2025, 1, 1), end=date(2024, 1, 1))
     with pytest.raises(ValueError):
         generate_exports(tmp_path, customers=10, file_format="xlsx")
+
+
+def test_messy_exports_quarantine_exactly_their_bad_rows(tmp_path: Path) -> None:
+    """--messy writes hand-made ';' exports with decimal commas: their good rows load with the
+    right amounts, and each bad row lands in quarantine with its own reason."""
+    from flows.generate import messy_rows_expected
+    from flows.ingest import load_exports
+
+    exports = tmp_path / "exports"
+    generate.generate_exports(exports, customers=30, seed=3, start=date(2024, 1, 1), end=date(2024, 6, 30), messy=True)
+    warehouse = tmp_path / "w.duckdb"
+    report = load_exports(warehouse, exports, run_id="messy")
+    assert report.rows_read == report.rows_loaded + report.rows_quarantined
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        quarantined = con.execute(
+            "select file_name, reason from raw.quarantine order by file_name, line").fetchall()
+        amounts = con.execute(
+            "select order_id, amount, discount_amount from raw.orders where order_id like 'M-%' order by 1").fetchall()
+    expected = messy_rows_expected()
+    bad = [(entity, reason) for entity, rows in expected.items() for _, reason in rows if reason]
+    assert len(quarantined) == len(bad) == 6
+    for (file_name, reason), (entity, fragment) in zip(quarantined, bad):
+        assert file_name == f"{entity}_2024-06-30_spreadsheet.csv"
+        assert fragment in reason, (fragment, reason)
+    from decimal import Decimal
+    assert amounts == [("M-0001", Decimal("49.95"), Decimal("5.00")), ("M-0002", Decimal("12.50"), None)]
