@@ -17,7 +17,7 @@ completed_orders as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 with
 
 contacts as (
@@ -9,7 +8,7 @@ contacts as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -55,7 +54,7 @@ final as (
         monthly_effort.repeat_contacts,
         {{ voice_share('monthly_effort.repeat_contacts', 'monthly_effort.contacts') }} as repeat_contact_share,
         monthly_effort.ces_answers,
-        {{ voice_round_score('monthly_effort.ces_score_sum / nullif(monthly_effort.ces_answers, 0)') }} as ces_mean,
+        {{ voice_round_score(safe_divide('monthly_effort.ces_score_sum', 'monthly_effort.ces_answers')) }} as ces_mean,
         monthly_effort.effortful_contacts,
         monthly_effort.effortful_contacts_judged,
         {{ voice_share('monthly_effort.effortful_contacts_repurchased', 'monthly_effort.effortful_contacts_judged') }}
@@ -64,7 +63,7 @@ final as (
         {{ voice_share('monthly_effort.easy_contacts_repurchased', 'monthly_effort.easy_contacts_judged') }}
             as easy_repurchase_rate,
         as_of.as_of_date,
-        cast(monthly_effort.contact_month + interval 1 month - interval 1 day as date) <= as_of.as_of_date
+        cast({{ dbt.last_day('monthly_effort.contact_month', 'month') }} as date) <= as_of.as_of_date
             as is_complete
 
     from monthly_effort
