@@ -507,6 +507,7 @@ VOICE_COUNT_COLUMNS = {
     "service_effort": [
         "contacts", "customers", "repeatedly_passed_on_contacts", "resolution_known_contacts", "repeat_contacts",
         "ces_answers", "effortful_contacts", "effortful_contacts_judged", "easy_contacts_judged",
+        "effortful_nps_answers", "easy_nps_answers",
     ],
 }  # fmt: skip
 #: Columns that are shares (0-1) in each voice mart.
@@ -525,7 +526,7 @@ VOICE_SCORE_RANGES = {
         "latest_nps_score": (0, 10), "previous_nps_score": (0, 10), "nps_change": (-10, 10),
         "rolling_nps_mean": (0, 10), "latest_ces_score": (1, 7), "latest_csat_score": (1, 5),
     },
-    "service_effort": {"ces_mean": (1, 7)},
+    "service_effort": {"ces_mean": (1, 7), "effortful_nps": (-100, 100), "easy_nps": (-100, 100)},
 }  # fmt: skip
 SCORE_CATEGORIES = {
     "nps": ["promoter", "passive", "detractor"],

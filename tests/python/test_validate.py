@@ -343,6 +343,7 @@ def build_voice_tables(con: duckdb.DuckDBPyConnection) -> None:
                   0 as repeat_contacts, 0.0 as repeat_contact_share, ces_answers, ces_mean,
                   repeatedly_passed_on_contacts as effortful_contacts, 0 as effortful_contacts_judged,
                   null::double as effortful_repurchase_rate, 0 as easy_contacts_judged, null::double as easy_repurchase_rate,
+                  0 as effortful_nps_answers, null::double as effortful_nps, 0 as easy_nps_answers, null::double as easy_nps,
                   date '2024-04-20' as as_of_date
            from (values
                ('2024-02-01', 'phone', 1, 1, 2.0, 1, 1, 0, 1, 2.0), ('2024-02-01', 'all', 1, 1, 2.0, 1, 1, 0, 1, 2.0),

@@ -170,7 +170,7 @@ nps_shares as (
             when period_grain = '{{ grain }}' then cast({{ dbt.last_day('period_start', grain) }} as date)
         {%- endfor %}
         end as period_end,
-        100.0 * {{ safe_divide('promoters - detractors', 'nps_answers') }} as nps_exact,
+        {{ net_promoter_score('promoters', 'detractors', 'nps_answers') }} as nps_exact,
         {{ safe_divide('cast(promoters as double)', 'nps_answers') }} as promoter_share,
         {{ safe_divide('cast(detractors as double)', 'nps_answers') }} as detractor_share
 
