@@ -60,6 +60,43 @@ def test_the_cli_runs_the_whole_pipeline(first_run: subprocess.CompletedProcess[
     assert manifest[0][1] == manifest[0][2]
 
 
+def test_the_run_ends_with_the_audit_and_voice_headlines(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    """The last complete year's and month's audit figures and the latest complete month's scores,
+    as the published marts hold them, formatted for people."""
+    out = first_run.stdout
+    (year, year_revenue, year_new), = query(
+        paths.published,
+        """select period_start, revenue, gross_new_customers from marts.customer_audit_figures
+           where period_grain = 'year' and is_complete order by period_start desc limit 1""",
+    )
+    (month, month_active), = query(
+        paths.published,
+        """select period_start, active_customers from marts.customer_audit_figures
+           where period_grain = 'month' and is_complete order by period_start desc limit 1""",
+    )
+    audit = out.split("Audit figures, last complete year and month")[1].split("Voice of the customer")[0]
+    assert f"year {year:%Y}" in audit and f"month {month:%Y-%m}" in audit
+    assert f"€{year_revenue:,.2f}" in audit
+    assert f" {year_new:,} " in audit.split("gross new")[1].splitlines()[0]
+    assert f" {month_active:,} " in audit.split("active customers")[1].splitlines()[0]
+    for label in ("customers at start", "reactivated", "lost", "net new", "customers at end", "of which new",
+                  "of which existing", "revenue per new customer", "revenue per existing customer"):
+        assert label in audit
+    (scores_month, nps, margin, nps_answers, ces_answers, csat_answers), = query(
+        paths.published,
+        """select period_start, nps, nps_margin_of_error, nps_answers, ces_answers, csat_answers
+           from marts.survey_scores
+           where period_grain = 'month' and touchpoint_type = 'all' and channel = 'all' and is_complete
+           order by period_start desc limit 1""",
+    )
+    voice = out.split("Voice of the customer")[1]
+    assert f"{scores_month:%Y-%m}" in voice.splitlines()[0]
+    nps_line = next(line for line in voice.splitlines() if "│ NPS" in line)
+    assert f"{nps:+.1f} ± {margin:.1f}" in nps_line and f" {nps_answers:,} " in nps_line
+    assert f" {ces_answers:,} " in next(line for line in voice.splitlines() if "│ CES" in line)
+    assert f" {csat_answers:,} " in next(line for line in voice.splitlines() if "│ CSAT" in line)
+
+
 def test_staging_holds_every_generated_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
     generated_orders = sum(
         len(p.read_text().splitlines()) - 1 for p in paths.exports.glob("orders_*.csv")
