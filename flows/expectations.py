@@ -570,21 +570,39 @@ def staging_as_of_date(con: "duckdb.DuckDBPyConnection", project_vars: dict[str,
     return row[0] if row else None
 
 
-def staging_response_counts(
+def staging_query(
     con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any], select: str, **parameters: Any
 ) -> "pd.DataFrame":
-    """`select` over `valid_responses` (see STAGING_RESPONSES_SQL), with `parameters`, as a DataFrame."""
+    """`select` after the CTEs `as_of` and `valid_responses` of STAGING_RESPONSES_SQL, as a DataFrame."""
     values = {"as_of_date": str(project_vars.get("as_of_date") or ""), **parameters}
     return con.execute(STAGING_RESPONSES_SQL + select, values).df()
 
 
-def _staging_check(ctx: PrepareContext, what: str, query: Callable[[], "pd.DataFrame"]) -> "pd.DataFrame | None":
+def _staging_check(ctx: PrepareContext, what: str, query: Callable[[], Any]) -> Any:
     """Run a staging query for a reconciliation; a failure is a problem of the suite, never a skip."""
     try:
         return query()
     except Exception as exc:  # e.g. no staging.stg_survey__survey_responses
         ctx.problem(f"{what} could not be computed from staging: {type(exc).__name__}: {exc}")
         return None
+
+
+def _staging_counts(ctx: PrepareContext, what: str, select: str, **parameters: Any) -> dict[str, float]:
+    """{key: n} from a staging query whose columns are `key` and `n`; empty after a problem."""
+    frame = _staging_check(ctx, what, lambda: staging_query(ctx.con, ctx.project_vars, select, **parameters))
+    return {} if frame is None else dict(zip(frame["key"], frame["n"].astype("float64")))
+
+
+def _expect_reconciled(gxe, column: str, staging_column: str, key_column: str, parameter: str, notes: str, row_condition=None) -> list:
+    """`column` equals the staging figure on every row (of `row_condition`), and every key of staging
+    (suite parameter `parameter`) has a row."""
+    where = {} if row_condition is None else {"row_condition": row_condition}
+    return [
+        gxe.ExpectColumnPairValuesToBeEqual(column_A=column, column_B=staging_column, notes=f"Reconciliation: {notes}", **where),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column=key_column, value_set={"$PARAMETER": parameter}, notes=f"Every {key_column} of staging has a row.", **where
+        ),
+    ]
 
 
 def _as_of_text(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
@@ -641,21 +659,15 @@ def prepare_survey_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFr
         return df
     df["period_key"] = df["period_grain"].astype(str) + " " + pd.to_datetime(df["period_start"]).dt.strftime("%Y-%m-%d")
     grains = list(ctx.project_vars.get("voice_period_grains") or ["month", "quarter", "year"])
-    staging = _staging_check(
+    counts = _staging_counts(
         ctx,
         "responses per period",
-        lambda: staging_response_counts(
-            ctx.con,
-            ctx.project_vars,
-            "select grain || ' ' || strftime(date_trunc(grain, response_date), '%Y-%m-%d') as period_key, "
-            "count(distinct response_id) as responses "
-            "from valid_responses cross join (select unnest(cast($grains as varchar[])) as grain) as grains "
-            "group by all",
-            grains=grains,
-        ),
+        "select grain || ' ' || strftime(date_trunc(grain, response_date), '%Y-%m-%d') as key, "
+        "count(distinct response_id) as n "
+        "from valid_responses cross join (select unnest(cast($grains as varchar[])) as grain) as grains group by all",
+        grains=grains,
     )
     is_total = (df["touchpoint_type"] == "all") & (df["channel"] == "all")
-    counts = {} if staging is None else dict(zip(staging["period_key"], staging["responses"].astype("float64")))
     df["staging_responses"] = df["period_key"].map(lambda k: counts.get(k, 0.0)).where(is_total)
     ctx.parameters["staging_response_periods"] = sorted(counts)
     return df
@@ -686,17 +698,10 @@ def survey_scores_suite(gxe) -> list:
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="responses", column_B="nps_answers", or_equal=True, notes="An NPS answer is a response."
         ),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="responses",
-            column_B="staging_responses",
+        *_expect_reconciled(
+            gxe, "responses", "staging_responses", "period_key", "staging_response_periods",
+            "the responses of every period = the distinct valid responses of staging dated in it.",
             row_condition=total_rows,
-            notes="Reconciliation: the responses of every period = the distinct valid responses of staging dated in it.",
-        ),
-        gxe.ExpectColumnDistinctValuesToContainSet(
-            column="period_key",
-            value_set={"$PARAMETER": "staging_response_periods"},
-            row_condition=total_rows,
-            notes="Every period with responses in staging has a total row.",
         ),
     ]
 
@@ -707,22 +712,14 @@ def survey_scores_suite(gxe) -> list:
 def prepare_customer_loyalty_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
     """Each customer's distinct valid responses in staging, and how many customers answered."""
     df = _as_of_text(df.reset_index(drop=True), ctx)
-    staging = _staging_check(
+    counts = _staging_counts(
         ctx,
         "responses per customer",
-        lambda: staging_response_counts(
-            ctx.con,
-            ctx.project_vars,
-            "select customer_id, count(distinct response_id) as staging_responses from valid_responses group by all",
-        ),
+        "select customer_id as key, count(distinct response_id) as n from valid_responses group by all",
     )
-    if staging is None or not _has(df, "customer_id"):
-        ctx.parameters["staging_customers"] = -1
-        return df
-    staging["staging_responses"] = staging["staging_responses"].astype("float64")
-    df = df.merge(staging, on="customer_id", how="left", validate="many_to_one")
-    df["staging_responses"] = df["staging_responses"].fillna(0.0)
-    ctx.parameters["staging_customers"] = int(len(staging))
+    if _has(df, "customer_id"):
+        df["staging_responses"] = df["customer_id"].map(lambda c: counts.get(c, 0.0))
+    ctx.parameters["staging_customers"] = len(counts) if counts else -1
     return df
 
 
@@ -769,28 +766,21 @@ def prepare_satisfaction_vs_loyalty(df: "pd.DataFrame", ctx: PrepareContext) -> 
     if _has(df, "score_type", "category"):
         df["score_type_category"] = df["score_type"].astype(str) + " " + df["category"].astype(str)
     window = int(ctx.project_vars.get("churn_window_days") or 365)
-    staging = _staging_check(
+    answers = _staging_counts(
         ctx,
         "judged answers",
-        lambda: staging_response_counts(
-            ctx.con,
-            ctx.project_vars,
-            """select score_type, count(distinct response_id) as staging_answers
-               from valid_responses
-               cross join (select unnest(['nps', 'ces', 'csat']) as score_type) as score_types
-               where response_date + cast($window as integer) <= as_of_date
-                   and case score_type
-                       when 'nps' then nps_score when 'ces' then ces_score else csat_score
-                   end is not null
-               group by all""",
-            window=window,
-        ),
+        """select score_type as key, count(distinct response_id) as n
+           from valid_responses
+           cross join (select unnest(['nps', 'ces', 'csat']) as score_type) as score_types
+           where response_date + cast($window as integer) <= as_of_date
+               and case score_type when 'nps' then nps_score when 'ces' then ces_score else csat_score end is not null
+           group by all""",
+        window=window,
     )
     if _has(df, "score_type", "answers"):
-        answers = {} if staging is None else dict(zip(staging["score_type"], staging["staging_answers"].astype("float64")))
         df["score_type_answers"] = df.groupby("score_type")["answers"].transform("sum").astype("float64")
         df["staging_judged_answers"] = df["score_type"].map(lambda s: answers.get(s, 0.0))
-        ctx.parameters["judged_score_types"] = sorted(answers)
+    ctx.parameters["judged_score_types"] = sorted(answers)
     return df
 
 
@@ -819,18 +809,10 @@ def satisfaction_vs_loyalty_suite(gxe) -> list:
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="answers", column_B="customers", or_equal=True),
         gxe.ExpectColumnValuesToBeBetween(column="revenue_per_answer", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="revenue_per_customer", min_value=0),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="score_type_answers",
-            column_B="staging_judged_answers",
-            notes=(
-                "Reconciliation: the answers of a score type = the distinct valid responses of staging "
-                "carrying that score and at least W days old."
-            ),
-        ),
-        gxe.ExpectColumnDistinctValuesToContainSet(
-            column="score_type",
-            value_set={"$PARAMETER": "judged_score_types"},
-            notes="Every score type with judged answers in staging has rows.",
+        *_expect_reconciled(
+            gxe, "score_type_answers", "staging_judged_answers", "score_type", "judged_score_types",
+            "the answers of a score type = the distinct valid responses of staging carrying that score and at "
+            "least W days old.",
         ),
     ]
 
@@ -843,25 +825,19 @@ def prepare_service_effort(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataF
     import pandas as pd
 
     df = _as_of_text(df.reset_index(drop=True), ctx)
-    staging = _staging_check(
+    counts = _staging_counts(
         ctx,
         "contacts per month",
-        lambda: staging_response_counts(
-            ctx.con,
-            ctx.project_vars,
-            """select strftime(date_trunc('month', contact_date), '%Y-%m-%d') as contact_month_text,
-                      count(distinct contact_id) as staging_contacts
-               from staging.stg_crm__contacts
-               cross join as_of
-               where contact_date <= as_of.as_of_date
-               group by all""",
-        ),
+        """select strftime(date_trunc('month', contact_date), '%Y-%m-%d') as key, count(distinct contact_id) as n
+           from staging.stg_crm__contacts
+           cross join as_of
+           where contact_date <= as_of.as_of_date
+           group by all""",
     )
     if _has(df, "contact_month", "contact_channel"):
-        counts = {} if staging is None else dict(zip(staging["contact_month_text"], staging["staging_contacts"].astype("float64")))
         df["contact_month_text"] = pd.to_datetime(df["contact_month"]).dt.strftime("%Y-%m-%d")
         df["staging_contacts"] = df["contact_month_text"].map(lambda m: counts.get(m, 0.0)).where(df["contact_channel"] == "all")
-        ctx.parameters["staging_contact_months"] = sorted(counts)
+    ctx.parameters["staging_contact_months"] = sorted(counts)
     return df
 
 
@@ -883,16 +859,9 @@ def service_effort_suite(gxe) -> list:
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="effortful_contacts", column_B="effortful_contacts_judged", or_equal=True
         ),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="contacts",
-            column_B="staging_contacts",
+        *_expect_reconciled(
+            gxe, "contacts", "staging_contacts", "contact_month_text", "staging_contact_months",
+            "the contacts of every month = the contacts of staging dated in it.",
             row_condition=all_channels,
-            notes="Reconciliation: the contacts of every month = the contacts of staging dated in it.",
-        ),
-        gxe.ExpectColumnDistinctValuesToContainSet(
-            column="contact_month_text",
-            value_set={"$PARAMETER": "staging_contact_months"},
-            row_condition=all_channels,
-            notes="Every month with contacts in staging has an 'all' row.",
         ),
     ]

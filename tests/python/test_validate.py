@@ -27,7 +27,7 @@ from flows.expectations import (
     raw_completed_revenue_by_year,
     register_suite,
     staging_as_of_date,
-    staging_response_counts,
+    staging_query,
 )
 from flows.ingest import ensure_raw_schema
 
@@ -565,7 +565,7 @@ def test_staging_as_of_date_and_responses(base_warehouse):
     with duckdb.connect(str(base_warehouse), read_only=True) as con:
         assert staging_as_of_date(con, VARS) == "2024-04-20"  # the cancelled 04-30 order does not count
         assert staging_as_of_date(con, {**VARS, "as_of_date": "2024-01-31"}) == "2024-01-31"
-        counted = staging_response_counts(con, VARS, "select count(*) as n from valid_responses")
+        counted = staging_query(con, VARS, "select count(*) as n from valid_responses")
     assert counted["n"].tolist() == [4]  # r5 is after the as-of date
 
 
