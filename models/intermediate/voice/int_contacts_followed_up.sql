@@ -14,11 +14,11 @@ contact_responses as (
 
 ),
 
-completed_orders as (
+order_days as (
 
+    -- the orders that count, as for the audit figures: completed, up to the as-of date, per day
     select customer_id, order_date
-    from {{ ref('orders') }}
-    where is_completed
+    from {{ ref('int_customer_order_days_aggregated') }}
 
 ),
 
@@ -83,9 +83,9 @@ repurchases as (
 
     select distinct judged_contacts.contact_id
     from judged_contacts
-    inner join completed_orders
-        on judged_contacts.customer_id = completed_orders.customer_id
-        and completed_orders.order_date between judged_contacts.contact_date + 1
+    inner join order_days
+        on judged_contacts.customer_id = order_days.customer_id
+        and order_days.order_date between judged_contacts.contact_date + 1
             and judged_contacts.contact_date + {{ window_days }}
 
 ),
