@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Optional
@@ -148,6 +149,7 @@ HEADLINES: list[Headline] = [
 # (docs/voice_of_the_customer.md), formatted for people: thousands separators, money with 2 decimals.
 
 
+@functools.cache
 def _currency_prefix() -> str:
     """'€' for the reporting currency EUR (dbt_project.yml var reporting_currency), else its code."""
     from flows.validate import project_vars
