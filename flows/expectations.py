@@ -494,3 +494,374 @@ def customers_suite(gxe) -> list:
             notes="No direct personal data (e-mail, names, phone, address, ...) in a mart.",
         ),
     ]
+
+
+# =========================================================================== voice of the customer
+# Suites of the voice marts (docs/voice_of_the_customer.md): score ranges, shares, categories that
+# add up, and the responses reconciled with the distinct valid responses of staging.
+
+VOICE_COUNT_COLUMNS = {
+    "survey_scores": ["responses", "nps_answers", "promoters", "passives", "detractors", "ces_answers", "csat_answers"],
+    "customer_loyalty_scores": ["responses", "nps_answers", "ces_answers", "csat_answers", "rolling_nps_answers"],
+    "satisfaction_vs_loyalty": ["answers", "customers", "repurchased_answers", "lapsed_answers"],
+    "service_effort": [
+        "contacts", "customers", "repeatedly_passed_on_contacts", "resolution_known_contacts", "repeat_contacts",
+        "ces_answers", "effortful_contacts", "effortful_contacts_judged", "easy_contacts_judged",
+        "effortful_nps_answers", "easy_nps_answers",
+    ],
+}  # fmt: skip
+#: Columns that are shares (0-1) in each voice mart.
+VOICE_SHARE_COLUMNS = {
+    "survey_scores": ["ces_easy_share", "csat_score"],
+    "satisfaction_vs_loyalty": ["repurchase_share", "lapse_share"],
+    "service_effort": [
+        "repeatedly_passed_on_share", "resolved_share", "repeat_contact_share",
+        "effortful_repurchase_rate", "easy_repurchase_rate",
+    ],
+}  # fmt: skip
+#: Score columns and the range of their answers (NPS 0-10, CES 1-7, CSAT 1-5).
+VOICE_SCORE_RANGES = {
+    "survey_scores": {"ces_mean": (1, 7), "csat_mean": (1, 5)},
+    "customer_loyalty_scores": {
+        "latest_nps_score": (0, 10), "previous_nps_score": (0, 10), "nps_change": (-10, 10),
+        "rolling_nps_mean": (0, 10), "latest_ces_score": (1, 7), "latest_csat_score": (1, 5),
+    },
+    "service_effort": {"ces_mean": (1, 7), "effortful_nps": (-100, 100), "easy_nps": (-100, 100)},
+}  # fmt: skip
+SCORE_CATEGORIES = {
+    "nps": ["promoter", "passive", "detractor"],
+    "ces": ["easy", "neutral", "hard"],
+    "csat": ["satisfied", "neutral", "dissatisfied"],
+}
+
+# The distinct valid responses of staging up to the as-of date (var as_of_date, else the last
+# completed order's date in staging): the figures the voice marts must reconcile with.
+STAGING_RESPONSES_SQL = """
+with as_of as (
+    select coalesce(
+        cast(nullif($as_of_date, '') as date),
+        (select max(order_date) from staging.stg_crm__orders where order_status = 'completed')
+    ) as as_of_date
+),
+valid_responses as (
+    select distinct
+        responses.response_id,
+        responses.customer_id,
+        responses.response_date,
+        responses.nps_score,
+        responses.ces_score,
+        responses.csat_score,
+        as_of.as_of_date
+    from staging.stg_survey__survey_responses as responses
+    cross join as_of
+    where responses.response_id is not null
+        and responses.customer_id is not null
+        and responses.response_date <= as_of.as_of_date
+)
+"""
+
+
+def staging_as_of_date(con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any]) -> str | None:
+    """The as-of date (YYYY-MM-DD) the voice marts must stand on, from the vars and staging."""
+    row = con.execute(
+        STAGING_RESPONSES_SQL + "select strftime(as_of_date, '%Y-%m-%d') from as_of",
+        {"as_of_date": str(project_vars.get("as_of_date") or "")},
+    ).fetchone()
+    return row[0] if row else None
+
+
+def staging_query(
+    con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any], select: str, **parameters: Any
+) -> "pd.DataFrame":
+    """`select` after the CTEs `as_of` and `valid_responses` of STAGING_RESPONSES_SQL, as a DataFrame."""
+    values = {"as_of_date": str(project_vars.get("as_of_date") or ""), **parameters}
+    return con.execute(STAGING_RESPONSES_SQL + select, values).df()
+
+
+def _staging_check(ctx: PrepareContext, what: str, query: Callable[[], Any]) -> Any:
+    """Run a staging query for a reconciliation; a failure is a problem of the suite, never a skip."""
+    try:
+        return query()
+    except Exception as exc:  # e.g. no staging.stg_survey__survey_responses
+        ctx.problem(f"{what} could not be computed from staging: {type(exc).__name__}: {exc}")
+        return None
+
+
+def _staging_counts(ctx: PrepareContext, what: str, select: str, **parameters: Any) -> dict[str, float]:
+    """{key: n} from a staging query whose columns are `key` and `n`; empty after a problem."""
+    frame = _staging_check(ctx, what, lambda: staging_query(ctx.con, ctx.project_vars, select, **parameters))
+    return {} if frame is None else dict(zip(frame["key"], frame["n"].astype("float64")))
+
+
+def _expect_reconciled(gxe, column: str, staging_column: str, key_column: str, parameter: str, notes: str, row_condition=None) -> list:
+    """`column` equals the staging figure on every row (of `row_condition`), and every key of staging
+    (suite parameter `parameter`) has a row."""
+    where = {} if row_condition is None else {"row_condition": row_condition}
+    return [
+        gxe.ExpectColumnPairValuesToBeEqual(column_A=column, column_B=staging_column, notes=f"Reconciliation: {notes}", **where),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column=key_column, value_set={"$PARAMETER": parameter}, notes=f"Every {key_column} of staging has a row.", **where
+        ),
+    ]
+
+
+def _as_of_text(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """as_of_date as text, and the as-of date from staging as suite parameter `as_of_date`."""
+    import pandas as pd
+
+    if _has(df, "as_of_date"):
+        df["as_of_date_text"] = pd.to_datetime(df["as_of_date"]).dt.strftime("%Y-%m-%d")
+    as_of = _staging_check(ctx, "the as-of date", lambda: staging_as_of_date(ctx.con, ctx.project_vars))
+    ctx.parameters["as_of_date"] = [as_of] if as_of else []
+    return df
+
+
+def _voice_common(gxe, mart: str, key: list[str], columns: list[str]) -> list:
+    """Columns, keys, counts, shares, score ranges and the as-of date of a voice mart."""
+    expectations = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=[*key, *columns], exact_match=False),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in key],
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1 else gxe.ExpectColumnValuesToBeUnique(column=key[0]),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="as_of_date_text",
+            value_set={"$PARAMETER": "as_of_date"},
+            notes="The mart stands on the one as-of date of every figure (var as_of_date, else the last completed order).",
+        ),
+        expect_no_personal_data_columns(notes="No direct personal data (e-mail, names, ...) in a mart."),
+    ]
+    for column in VOICE_COUNT_COLUMNS.get(mart, []):
+        expectations += [
+            gxe.ExpectColumnValuesToNotBeNull(column=column),
+            gxe.ExpectColumnValuesToBeInTypeList(column=column, type_list=INTEGER_DTYPES),
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0),
+        ]
+    for column in VOICE_SHARE_COLUMNS.get(mart, []):
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1, notes="A share lies in [0, 1]."))
+    for column, (low, high) in VOICE_SCORE_RANGES.get(mart, {}).items():
+        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
+    return expectations
+
+
+# --------------------------------------------------------------------------- survey_scores
+
+SURVEY_SCORES_KEY = ["period_grain", "period_start", "touchpoint_type", "channel"]
+
+
+def prepare_survey_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """NPS categories summed, and the responses of staging per period on the 'all' x 'all' rows."""
+    import pandas as pd
+
+    df = _as_of_text(df.reset_index(drop=True), ctx)
+    if _has(df, "promoters", "passives", "detractors"):
+        df["nps_category_answers"] = df["promoters"] + df["passives"] + df["detractors"]
+    if not _has(df, "period_grain", "period_start", "touchpoint_type", "channel"):
+        return df
+    df["period_key"] = df["period_grain"].astype(str) + " " + pd.to_datetime(df["period_start"]).dt.strftime("%Y-%m-%d")
+    grains = list(ctx.project_vars.get("voice_period_grains") or ["month", "quarter", "year"])
+    counts = _staging_counts(
+        ctx,
+        "responses per period",
+        "select grain || ' ' || strftime(date_trunc(grain, response_date), '%Y-%m-%d') as key, "
+        "count(distinct response_id) as n "
+        "from valid_responses cross join (select unnest(cast($grains as varchar[])) as grain) as grains group by all",
+        grains=grains,
+    )
+    is_total = (df["touchpoint_type"] == "all") & (df["channel"] == "all")
+    df["staging_responses"] = df["period_key"].map(lambda k: counts.get(k, 0.0)).where(is_total)
+    ctx.parameters["staging_response_periods"] = sorted(counts)
+    return df
+
+
+@register_suite("survey_scores", prepare=prepare_survey_scores, key_columns=tuple(SURVEY_SCORES_KEY))
+def survey_scores_suite(gxe) -> list:
+    """Survey scores: NPS in [-100, 100], shares in [0, 1], categories add up, responses = staging."""
+    from great_expectations.expectations.row_conditions import Column
+
+    total_rows = (Column("touchpoint_type") == "all") & (Column("channel") == "all")
+    return [
+        *_voice_common(
+            gxe,
+            "survey_scores",
+            SURVEY_SCORES_KEY,
+            ["responses", "nps_answers", "promoters", "passives", "detractors", "nps", "ces_mean", "csat_score"],
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="period_grain", value_set=["month", "quarter", "year"]),
+        gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=-100, max_value=100, notes="NPS lies in [-100, 100]."),
+        gxe.ExpectColumnValuesToBeBetween(column="nps_ci_low", min_value=-100, max_value=100),
+        gxe.ExpectColumnValuesToBeBetween(column="nps_ci_high", min_value=-100, max_value=100),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="nps_answers",
+            column_B="nps_category_answers",
+            notes="promoters + passives + detractors = nps_answers.",
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="responses", column_B="nps_answers", or_equal=True, notes="An NPS answer is a response."
+        ),
+        *_expect_reconciled(
+            gxe, "responses", "staging_responses", "period_key", "staging_response_periods",
+            "the responses of every period = the distinct valid responses of staging dated in it.",
+            row_condition=total_rows,
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- customer_loyalty_scores
+
+
+def prepare_customer_loyalty_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """Each customer's distinct valid responses in staging, and how many customers answered."""
+    df = _as_of_text(df.reset_index(drop=True), ctx)
+    counts = _staging_counts(
+        ctx,
+        "responses per customer",
+        "select customer_id as key, count(distinct response_id) as n from valid_responses group by all",
+    )
+    if _has(df, "customer_id"):
+        df["staging_responses"] = df["customer_id"].map(lambda c: counts.get(c, 0.0))
+    ctx.parameters["staging_customers"] = len(counts) if counts else -1
+    return df
+
+
+@register_suite(
+    "customer_loyalty_scores", prepare=prepare_customer_loyalty_scores, key_columns=("customer_id",)
+)
+def customer_loyalty_scores_suite(gxe) -> list:
+    """Customer loyalty scores: one row per customer who answered; scores in range; responses = staging."""
+    return [
+        *_voice_common(
+            gxe,
+            "customer_loyalty_scores",
+            ["customer_id"],
+            ["responses", "latest_nps_score", "latest_nps_category", "rolling_nps_category", "nps_change"],
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="latest_nps_category", value_set=SCORE_CATEGORIES["nps"]),
+        gxe.ExpectColumnValuesToBeInSet(column="rolling_nps_category", value_set=SCORE_CATEGORIES["nps"]),
+        gxe.ExpectColumnValuesToBeInSet(column="latest_ces_category", value_set=SCORE_CATEGORIES["ces"]),
+        gxe.ExpectColumnValuesToBeInSet(column="latest_csat_category", value_set=SCORE_CATEGORIES["csat"]),
+        *[
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="responses", column_B=c, or_equal=True)
+            for c in ("nps_answers", "ces_answers", "csat_answers")
+        ],
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="responses",
+            column_B="staging_responses",
+            notes="Reconciliation: each customer's responses = their distinct valid responses in staging.",
+        ),
+        gxe.ExpectTableRowCountToEqual(
+            value={"$PARAMETER": "staging_customers"},
+            notes="Every customer with a valid response in staging has a row.",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- satisfaction_vs_loyalty
+
+
+def prepare_satisfaction_vs_loyalty(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """Answers per score type summed over categories, next to the judged answers of staging."""
+    df = _as_of_text(df.reset_index(drop=True), ctx)
+    if _has(df, "repurchased_answers", "lapsed_answers"):
+        df["repurchased_or_lapsed_answers"] = df["repurchased_answers"] + df["lapsed_answers"]
+    if _has(df, "score_type", "category"):
+        df["score_type_category"] = df["score_type"].astype(str) + " " + df["category"].astype(str)
+    window = int(ctx.project_vars.get("churn_window_days") or 365)
+    answers = _staging_counts(
+        ctx,
+        "judged answers",
+        """select score_type as key, count(distinct response_id) as n
+           from valid_responses
+           cross join (select unnest(['nps', 'ces', 'csat']) as score_type) as score_types
+           where response_date + cast($window as integer) <= as_of_date
+               and case score_type when 'nps' then nps_score when 'ces' then ces_score else csat_score end is not null
+           group by all""",
+        window=window,
+    )
+    if _has(df, "score_type", "answers"):
+        df["score_type_answers"] = df.groupby("score_type")["answers"].transform("sum").astype("float64")
+        df["staging_judged_answers"] = df["score_type"].map(lambda s: answers.get(s, 0.0))
+    ctx.parameters["judged_score_types"] = sorted(answers)
+    return df
+
+
+@register_suite(
+    "satisfaction_vs_loyalty", prepare=prepare_satisfaction_vs_loyalty, key_columns=("score_type", "category")
+)
+def satisfaction_vs_loyalty_suite(gxe) -> list:
+    """Satisfaction vs loyalty: valid categories, shares in [0, 1], answers = judged answers of staging."""
+    return [
+        *_voice_common(
+            gxe,
+            "satisfaction_vs_loyalty",
+            ["score_type", "category"],
+            ["answers", "repurchase_share", "lapse_share", "revenue_per_customer"],
+        ),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="score_type_category",
+            value_set=[f"{score} {category}" for score, categories in SCORE_CATEGORIES.items() for category in categories],
+            notes="Every category belongs to its score type.",
+        ),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="answers",
+            column_B="repurchased_or_lapsed_answers",
+            notes="Every judged answer is followed by a repurchase or by none (lapsed).",
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="answers", column_B="customers", or_equal=True),
+        gxe.ExpectColumnValuesToBeBetween(column="revenue_per_answer", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="revenue_per_customer", min_value=0),
+        *_expect_reconciled(
+            gxe, "score_type_answers", "staging_judged_answers", "score_type", "judged_score_types",
+            "the answers of a score type = the distinct valid responses of staging carrying that score and at "
+            "least W days old.",
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- service_effort
+
+
+def prepare_service_effort(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """The contacts of staging per month, next to the 'all' rows."""
+    import pandas as pd
+
+    df = _as_of_text(df.reset_index(drop=True), ctx)
+    counts = _staging_counts(
+        ctx,
+        "contacts per month",
+        """select strftime(date_trunc('month', contact_date), '%Y-%m-%d') as key, count(distinct contact_id) as n
+           from staging.stg_crm__contacts
+           cross join as_of
+           where contact_date <= as_of.as_of_date
+           group by all""",
+    )
+    if _has(df, "contact_month", "contact_channel"):
+        df["contact_month_text"] = pd.to_datetime(df["contact_month"]).dt.strftime("%Y-%m-%d")
+        df["staging_contacts"] = df["contact_month_text"].map(lambda m: counts.get(m, 0.0)).where(df["contact_channel"] == "all")
+    ctx.parameters["staging_contact_months"] = sorted(counts)
+    return df
+
+
+@register_suite("service_effort", prepare=prepare_service_effort, key_columns=("contact_month", "contact_channel"))
+def service_effort_suite(gxe) -> list:
+    """Service effort: shares and rates in [0, 1], judged <= all, contacts = staging contacts."""
+    from great_expectations.expectations.row_conditions import Column
+
+    all_channels = Column("contact_channel") == "all"
+    return [
+        *_voice_common(
+            gxe,
+            "service_effort",
+            ["contact_month", "contact_channel"],
+            ["contacts", "customers", "mean_transfers", "effortful_repurchase_rate", "easy_repurchase_rate"],
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="mean_transfers", min_value=0),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="contacts", column_B="customers", or_equal=True),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="effortful_contacts", column_B="effortful_contacts_judged", or_equal=True
+        ),
+        *_expect_reconciled(
+            gxe, "contacts", "staging_contacts", "contact_month_text", "staging_contact_months",
+            "the contacts of every month = the contacts of staging dated in it.",
+            row_condition=all_channels,
+        ),
+    ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import duckdb
 from rich.console import Console
@@ -82,15 +85,21 @@ def print_run_summary(summary: "RunSummary", console: Console | None = None) -> 
         console.print(f"Timings: {timings}")
 
 
+def default_table(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
+    """One column per field of the query, one line per row; whole numbers and decimals (money) with
+    thousands separators."""
+    table = Table(title=title, title_justify="left")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for row in rows:
+        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, (int, Decimal)) else str(v)) for v in row])
+    return table
+
+
 def print_query_table(console: Console, con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
     """Print the result of a query as a table (used for the figures at the end of a run)."""
     relation = con.sql(sql)
-    table = Table(title=title, title_justify="left")
-    for name in relation.columns:
-        table.add_column(name, justify="right")
-    for row in relation.fetchall():
-        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, int) else str(v)) for v in row])
-    console.print(table)
+    console.print(default_table(title, relation.columns, relation.fetchall()))
 
 
 def print_headline_figures(published, console: Console) -> None:
@@ -104,12 +113,23 @@ def print_headline_figures(published, console: Console) -> None:
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
         for headline in HEADLINES:
             if headline.table in tables:
-                print_query_table(console, con, headline.title, headline.sql)
+                relation = con.sql(headline.sql)
+                table = (headline.render or default_table)(headline.title, relation.columns, relation.fetchall())
+                if table is not None:
+                    console.print(table)
 
 
+Render = Callable[[str, list[str], list[tuple]], Optional[Table]]
+
+
+@dataclass
 class Headline:
-    def __init__(self, table: str, title: str, sql: str) -> None:
-        self.table, self.title, self.sql = table, title, sql
+    """A table printed at the end of a run: a query on the published marts and how to show it."""
+
+    table: str  # the mart the query needs (the headline is left out when it is not published)
+    title: str
+    sql: str
+    render: Optional[Render] = None  # (title, columns, rows) -> Table or None; default_table when None
 
 
 #: Tables printed at the end of `python -m flows run`, when their mart is published.
@@ -122,4 +142,134 @@ HEADLINES: list[Headline] = [
                   sum(revenue) as revenue
            from marts.customers""",
     ),
+]
+
+
+# =========================================================================== audit figures and voice
+# Headlines of the audit figures (docs/audit_figures.md) and the voice of the customer
+# (docs/voice_of_the_customer.md), formatted for people: thousands separators, money with 2 decimals.
+
+
+@functools.cache
+def _currency_prefix() -> str:
+    """'€' for the reporting currency EUR (dbt_project.yml var reporting_currency), else its code."""
+    from flows.validate import project_vars
+
+    currency = str(project_vars().get("reporting_currency") or "EUR").upper()
+    return {"EUR": "€", "USD": "$", "GBP": "£"}.get(currency, currency + " ")
+
+
+def format_count(value: Any) -> str:
+    return "-" if value is None else f"{int(value):,}"
+
+
+def format_money(value: Any) -> str:
+    if value is None:
+        return "-"
+    sign = "-" if value < 0 else ""
+    return f"{sign}{_currency_prefix()}{abs(float(value)):,.2f}"
+
+
+def format_number(value: Any, decimals: int = 2) -> str:
+    return "-" if value is None else f"{float(value):,.{decimals}f}"
+
+
+def format_share(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.1%}"
+
+
+def format_nps(nps: Any, margin: Any) -> str:
+    """NPS with its margin of error: '23.5 ± 8.1' (no margin with fewer than 2 answers)."""
+    if nps is None:
+        return "-"
+    return f"{float(nps):+.1f}" + (f" ± {float(margin):.1f}" if margin is not None else "")
+
+
+#: The audit figures in the order they are shown: (column, label, formatter).
+AUDIT_HEADLINE_FIGURES: list[tuple[str, str, Callable[[Any], str]]] = [
+    ("customers_start", "customers at start", format_count),
+    ("gross_new_customers", "+ gross new", format_count),
+    ("reactivated_customers", "+ reactivated", format_count),
+    ("lost_customers", "- lost", format_count),
+    ("net_new_customers", "= net new", format_count),
+    ("customers_end", "customers at end", format_count),
+    ("active_customers", "active customers", format_count),
+    ("active_new_customers", "  of which new", format_count),
+    ("active_existing_customers", "  of which existing", format_count),
+    ("revenue", "revenue", format_money),
+    ("revenue_per_new_customer", "revenue per new customer", format_money),
+    ("revenue_per_existing_customer", "revenue per existing customer", format_money),
+]
+
+AUDIT_HEADLINE_SQL = """
+with complete_periods as (
+    select * from marts.customer_audit_figures
+    where is_complete and period_grain in ('year', 'month')
+),
+latest as (
+    select period_grain, max(period_start) as period_start from complete_periods group by period_grain
+)
+select complete_periods.*
+from complete_periods
+inner join latest using (period_grain, period_start)
+order by case period_grain when 'year' then 1 else 2 end
+"""
+
+
+def _period_label(grain: str, start: Any) -> str:
+    return f"year {start:%Y}" if grain == "year" else f"{grain} {start:%Y-%m}"
+
+
+def render_audit_figures(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
+    """One line per figure, one column per period (the last complete year, then month)."""
+    if not rows:
+        return None
+    periods = [dict(zip(columns, row)) for row in rows]
+    table = Table(title=title, title_justify="left", caption=f"as of {periods[0]['as_of_date']}, W = "
+                  f"{periods[0]['churn_window_days']} days", caption_justify="left")
+    table.add_column("figure")
+    for period in periods:
+        table.add_column(_period_label(period["period_grain"], period["period_start"]), justify="right")
+    for column, label, formatter in AUDIT_HEADLINE_FIGURES:
+        table.add_row(label, *[formatter(period.get(column)) for period in periods])
+    return table
+
+
+VOICE_HEADLINE_SQL = """
+select *
+from marts.survey_scores
+where period_grain = 'month' and touchpoint_type = 'all' and channel = 'all' and is_complete
+order by period_start desc
+limit 1
+"""
+
+
+def render_voice_scores(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
+    """NPS (with its margin of error), CES and CSAT of one month, each with its answer count."""
+    if not rows:
+        return None
+    month = dict(zip(columns, rows[0]))
+    table = Table(
+        title=f"{title}, {month['period_start']:%Y-%m}",
+        title_justify="left",
+        caption="latest complete month; NPS ± 95 % margin of error; CES 1-7 (7 = easy); CSAT 1-5",
+        caption_justify="left",
+    )
+    for name, justify in (("score", "left"), ("value", "right"), ("detail", "right"), ("answers", "right")):
+        table.add_column(name, justify=justify)
+    table.add_row("NPS", format_nps(month["nps"], month["nps_margin_of_error"]), "", format_count(month["nps_answers"]))
+    table.add_row(
+        "CES", f"mean {format_number(month['ces_mean'])}", f"{format_share(month['ces_easy_share'])} easy",
+        format_count(month["ces_answers"]),
+    )
+    table.add_row(
+        "CSAT", f"{format_share(month['csat_score'])} satisfied", f"mean {format_number(month['csat_mean'])}",
+        format_count(month["csat_answers"]),
+    )
+    return table
+
+
+HEADLINES += [
+    Headline("customer_audit_figures", "Audit figures, last complete year and month", AUDIT_HEADLINE_SQL, render_audit_figures),
+    Headline("survey_scores", "Voice of the customer", VOICE_HEADLINE_SQL, render_voice_scores),
 ]

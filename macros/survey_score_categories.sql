@@ -1,6 +1,11 @@
 {#- Categories of survey scores, with the cut-offs in dbt_project.yml (vars voice_*). A null score
     has no category. The NPS cut-offs also apply to a mean of NPS answers (8.5 is passive). -#}
 
+{#- NPS = 100 x (promoters - detractors) / NPS answers, -100 ... 100; null without answers. -#}
+{% macro net_promoter_score(promoters, detractors, answers) -%}
+    100.0 * {{ safe_divide(promoters ~ ' - ' ~ detractors, answers) }}
+{%- endmacro %}
+
 {% macro nps_category(score) -%}
     case
         when {{ score }} >= {{ var('voice_nps_promoter_min') }} then 'promoter'

@@ -1,8 +1,9 @@
-{#- Rounding of the voice marts (vars voice_share_decimals, voice_score_decimals). -#}
+{#- Rounding of the voice marts (vars voice_share_decimals, voice_score_decimals). Divisions go
+    through safe_divide, like every other figure: null when the denominator is 0 or null. -#}
 
-{#- numerator / denominator as a share 0-1; null when the denominator is 0 or null. -#}
+{#- numerator / denominator as a share 0-1. -#}
 {% macro voice_share(numerator, denominator) -%}
-    round(cast({{ numerator }} as double) / nullif({{ denominator }}, 0), {{ var('voice_share_decimals') }})
+    round({{ safe_divide('cast(' ~ numerator ~ ' as double)', denominator) }}, {{ var('voice_share_decimals') }})
 {%- endmacro %}
 
 {#- A score, NPS figure or mean, rounded for reporting. -#}

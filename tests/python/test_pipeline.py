@@ -60,6 +60,43 @@ def test_the_cli_runs_the_whole_pipeline(first_run: subprocess.CompletedProcess[
     assert manifest[0][1] == manifest[0][2]
 
 
+def test_the_run_ends_with_the_audit_and_voice_headlines(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    """The last complete year's and month's audit figures and the latest complete month's scores,
+    as the published marts hold them, formatted for people."""
+    out = first_run.stdout
+    (year, year_revenue, year_new), = query(
+        paths.published,
+        """select period_start, revenue, gross_new_customers from marts.customer_audit_figures
+           where period_grain = 'year' and is_complete order by period_start desc limit 1""",
+    )
+    (month, month_active), = query(
+        paths.published,
+        """select period_start, active_customers from marts.customer_audit_figures
+           where period_grain = 'month' and is_complete order by period_start desc limit 1""",
+    )
+    audit = out.split("Audit figures, last complete year and month")[1].split("Voice of the customer")[0]
+    assert f"year {year:%Y}" in audit and f"month {month:%Y-%m}" in audit
+    assert f"€{year_revenue:,.2f}" in audit
+    assert f" {year_new:,} " in audit.split("gross new")[1].splitlines()[0]
+    assert f" {month_active:,} " in audit.split("active customers")[1].splitlines()[0]
+    for label in ("customers at start", "reactivated", "lost", "net new", "customers at end", "of which new",
+                  "of which existing", "revenue per new customer", "revenue per existing customer"):
+        assert label in audit
+    (scores_month, nps, margin, nps_answers, ces_answers, csat_answers), = query(
+        paths.published,
+        """select period_start, nps, nps_margin_of_error, nps_answers, ces_answers, csat_answers
+           from marts.survey_scores
+           where period_grain = 'month' and touchpoint_type = 'all' and channel = 'all' and is_complete
+           order by period_start desc limit 1""",
+    )
+    voice = out.split("Voice of the customer")[1]
+    assert f"{scores_month:%Y-%m}" in voice.splitlines()[0]
+    nps_line = next(line for line in voice.splitlines() if "│ NPS" in line)
+    assert f"{nps:+.1f} ± {margin:.1f}" in nps_line and f" {nps_answers:,} " in nps_line
+    assert f" {ces_answers:,} " in next(line for line in voice.splitlines() if "│ CES" in line)
+    assert f" {csat_answers:,} " in next(line for line in voice.splitlines() if "│ CSAT" in line)
+
+
 def test_staging_holds_every_generated_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
     generated_orders = sum(
         len(p.read_text().splitlines()) - 1 for p in paths.exports.glob("orders_*.csv")
@@ -120,3 +157,35 @@ def test_a_missing_exports_folder_fails_with_a_one_line_cause(tmp_path: Path) ->
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: exports folder")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_failing_validation_publishes_nothing_and_names_the_failure(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+    """A deliberately broken figure (customers_end of the first month one too high) fails the
+    balance identity: the flow run fails naming the expectation, the previously published marts
+    stay as they were, and the unpublished build is kept for inspection."""
+    import dataclasses
+
+    from flows import expectations
+    from flows.pipeline import customer_value_pipeline
+    from flows.validate import ValidationError
+
+    original = expectations.SUITES["customer_audit_figures"]
+
+    def break_a_figure(df, ctx):
+        df = df.copy()
+        first_month = df.index[df["period_grain"] == "month"][0]
+        df.loc[first_month, "customers_end"] += 1
+        return original.prepare(df, ctx)
+
+    published_before = paths.published.read_bytes()
+    run_before = query(paths.published, "select run_id from marts._publication")
+    expectations.SUITES["customer_audit_figures"] = dataclasses.replace(original, prepare=break_a_figure)
+    try:
+        with pytest.raises(ValidationError, match=r"customer_audit_figures: .*\(customers_end, expected_customers_end\)"):
+            customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
+    finally:
+        expectations.SUITES["customer_audit_figures"] = original
+    assert paths.published.read_bytes() == published_before
+    assert query(paths.published, "select run_id from marts._publication") == run_before
+    assert query(paths.warehouse, "select count(*) from marts.customer_audit_figures")[0][0] > 0  # kept for inspection
+    assert (paths.output / "data_docs" / "index.html").is_file()

@@ -22,11 +22,23 @@ import pytest
 
 from flows import validate
 from flows.config import PROJECT_DIR
-from flows.expectations import SUITES, raw_completed_revenue_by_year, register_suite
+from flows.expectations import (
+    SUITES,
+    raw_completed_revenue_by_year,
+    register_suite,
+    staging_as_of_date,
+    staging_query,
+)
 from flows.ingest import ensure_raw_schema
 
 # Pin the vars the figures below were computed with (dbt_project.yml may change).
-VARS = {"reporting_currency": "EUR", "reporting_timezone": "Europe/Amsterdam", "as_of_date": ""}
+VARS = {
+    "reporting_currency": "EUR",
+    "reporting_timezone": "Europe/Amsterdam",
+    "as_of_date": "",
+    "churn_window_days": 365,
+    "voice_period_grains": ["month", "quarter", "year"],
+}
 
 # --------------------------------------------------------------------------- raw data
 
@@ -205,9 +217,140 @@ def build_warehouse(path: Path) -> Path:
                    ('c5', 'US', 'referral', 31.66, true)
                ) as t(customer_id, country_code, acquisition_channel, revenue, is_customer)"""
         )
+        build_voice_tables(con)
     finally:
         con.close()
     return path
+
+
+# --------------------------------------------------------------------------- voice of the customer
+
+# Staging as the voice suites read it. The as-of date is the last completed order, 2024-04-20.
+# response_id, customer_id, response_date, touchpoint_type, nps, ces, csat
+STAGED_RESPONSES = [
+    ("r1", "c1", "2023-01-12", "order", 10, None, 5),
+    ("r2", "c2", "2023-02-20", "order", 6, 3, 2),
+    ("r3", "c1", "2024-01-03", "order", 8, 6, None),
+    ("r4", "c4", "2024-02-05", "contact", None, 2, 3),
+    ("r5", "c5", "2024-04-25", "periodic", 9, None, None),  # after the as-of date: in no mart
+]
+# contact_id, customer_id, contact_date, channel
+STAGED_CONTACTS = [
+    ("k1", "c4", "2024-02-05", "phone"),
+    ("k2", "c2", "2024-03-01", "chat"),
+    ("k3", "c1", "2024-05-01", "phone"),  # after the as-of date
+]
+
+
+def build_voice_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """staging.stg_crm__orders / stg_survey__survey_responses / stg_crm__contacts and the four voice
+    marts computed from them, so that every voice expectation holds (W = 365 days)."""
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_crm__orders (order_id varchar, order_date date, order_status varchar)")
+    con.executemany(
+        "insert into staging.stg_crm__orders values (?, ?, 'completed')",
+        [(f"o{i}", d) for i, (d, _, _) in enumerate(COMPLETED)],
+    )
+    con.execute("insert into staging.stg_crm__orders values ('o99', date '2024-04-30', 'cancelled')")
+    con.execute(
+        """create table staging.stg_survey__survey_responses (response_id varchar, customer_id varchar,
+               response_date date, touchpoint_type varchar, nps_score integer, ces_score integer, csat_score integer)"""
+    )
+    con.executemany("insert into staging.stg_survey__survey_responses values (?, ?, ?, ?, ?, ?, ?)", STAGED_RESPONSES)
+    con.execute(
+        "create table staging.stg_crm__contacts (contact_id varchar, customer_id varchar, contact_date date, contact_channel varchar)"
+    )
+    con.executemany("insert into staging.stg_crm__contacts values (?, ?, ?, ?)", STAGED_CONTACTS)
+
+    con.execute(
+        """create table marts.survey_scores as
+           with responses as (
+               select *, case touchpoint_type when 'periodic' then 'none' when 'contact' then 'phone' else 'web' end as channel
+               from staging.stg_survey__survey_responses
+               where response_date <= date '2024-04-20'
+           ),
+           in_periods as (
+               select grains.period_grain, cast(date_trunc(grains.period_grain, response_date) as date) as period_start,
+                      responses.*
+               from responses cross join (select unnest(['month', 'quarter', 'year']) as period_grain) as grains
+           ),
+           counted as (
+               select period_grain, period_start,
+                      coalesce(touchpoint_type, 'all') as touchpoint_type, coalesce(channel, 'all') as channel,
+                      count(*) as responses, count(nps_score) as nps_answers,
+                      count(*) filter (where nps_score >= 9) as promoters,
+                      count(*) filter (where nps_score in (7, 8)) as passives,
+                      count(*) filter (where nps_score <= 6) as detractors,
+                      count(ces_score) as ces_answers, avg(ces_score) as ces_mean,
+                      count(*) filter (where ces_score >= 5) / nullif(count(ces_score), 0) as ces_easy_share,
+                      count(csat_score) as csat_answers, avg(csat_score) as csat_mean,
+                      count(*) filter (where csat_score >= 4) / nullif(count(csat_score), 0) as csat_score
+               from in_periods
+               group by grouping sets (
+                   (period_grain, period_start, touchpoint_type, channel),
+                   (period_grain, period_start, touchpoint_type),
+                   (period_grain, period_start)
+               )
+           )
+           select *, 100.0 * (promoters - detractors) / nullif(nps_answers, 0) as nps,
+                  null::double as nps_ci_low, null::double as nps_ci_high, date '2024-04-20' as as_of_date
+           from counted"""
+    )
+    con.execute(
+        """create table marts.customer_loyalty_scores as
+           select customer_id, count(*) as responses, count(nps_score) as nps_answers,
+                  count(ces_score) as ces_answers, count(csat_score) as csat_answers,
+                  count(nps_score) filter (where response_date > date '2023-04-20') as rolling_nps_answers,
+                  arg_max(nps_score, response_date) filter (where nps_score is not null) as latest_nps_score,
+                  case when latest_nps_score >= 9 then 'promoter' when latest_nps_score >= 7 then 'passive'
+                       when latest_nps_score is not null then 'detractor' end as latest_nps_category,
+                  latest_nps_category as rolling_nps_category,
+                  avg(nps_score) filter (where response_date > date '2023-04-20') as rolling_nps_mean,
+                  case when nps_answers = 2 then min_by(nps_score, response_date) filter (where nps_score is not null) end
+                      as previous_nps_score,
+                  latest_nps_score - previous_nps_score as nps_change,
+                  arg_max(ces_score, response_date) filter (where ces_score is not null) as latest_ces_score,
+                  case when latest_ces_score >= 5 then 'easy' when latest_ces_score = 4 then 'neutral'
+                       when latest_ces_score is not null then 'hard' end as latest_ces_category,
+                  arg_max(csat_score, response_date) filter (where csat_score is not null) as latest_csat_score,
+                  case when latest_csat_score >= 4 then 'satisfied' when latest_csat_score = 3 then 'neutral'
+                       when latest_csat_score is not null then 'dissatisfied' end as latest_csat_category,
+                  date '2024-04-20' as as_of_date
+           from staging.stg_survey__survey_responses
+           where response_date <= date '2024-04-20'
+           group by customer_id"""
+    )
+    # Judged (a + 365 <= 2024-04-20): r1 (c1: promoter, satisfied; c1 bought on 2024-01-01, within
+    # 2023-01-13 ... 2024-01-12: repurchased, 20.00) and r2 (c2: detractor, hard, dissatisfied; c2's
+    # next order, 2024-03-05, is after 2024-02-20: lapsed).
+    con.execute(
+        """create table marts.satisfaction_vs_loyalty as
+           select score_type, category, answers, customers, repurchased_answers, lapsed_answers,
+                  repurchased_answers / answers as repurchase_share, lapsed_answers / answers as lapse_share,
+                  cast(revenue as decimal(18, 2)) as revenue_per_answer, cast(revenue as decimal(18, 2)) as revenue_per_customer,
+                  date '2024-04-20' as as_of_date
+           from (values
+               ('nps', 'promoter', 1, 1, 1, 0, 20.00), ('nps', 'detractor', 1, 1, 0, 1, 0.00),
+               ('ces', 'hard', 1, 1, 0, 1, 0.00),
+               ('csat', 'satisfied', 1, 1, 1, 0, 20.00), ('csat', 'dissatisfied', 1, 1, 0, 1, 0.00)
+           ) as t(score_type, category, answers, customers, repurchased_answers, lapsed_answers, revenue)"""
+    )
+    con.execute(
+        """create table marts.service_effort as
+           select cast(contact_month as date) as contact_month, contact_channel, contacts, customers,
+                  mean_transfers, repeatedly_passed_on_contacts, repeatedly_passed_on_contacts / contacts as repeatedly_passed_on_share,
+                  resolution_known_contacts, resolved_contacts / resolution_known_contacts as resolved_share,
+                  0 as repeat_contacts, 0.0 as repeat_contact_share, ces_answers, ces_mean,
+                  repeatedly_passed_on_contacts as effortful_contacts, 0 as effortful_contacts_judged,
+                  null::double as effortful_repurchase_rate, 0 as easy_contacts_judged, null::double as easy_repurchase_rate,
+                  0 as effortful_nps_answers, null::double as effortful_nps, 0 as easy_nps_answers, null::double as easy_nps,
+                  date '2024-04-20' as as_of_date
+           from (values
+               ('2024-02-01', 'phone', 1, 1, 2.0, 1, 1, 0, 1, 2.0), ('2024-02-01', 'all', 1, 1, 2.0, 1, 1, 0, 1, 2.0),
+               ('2024-03-01', 'chat', 1, 1, 0.0, 0, 1, 1, 0, null), ('2024-03-01', 'all', 1, 1, 0.0, 0, 1, 1, 0, null)
+           ) as t(contact_month, contact_channel, contacts, customers, mean_transfers, repeatedly_passed_on_contacts,
+                  resolution_known_contacts, resolved_contacts, ces_answers, ces_mean)"""
+    )
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -292,6 +435,54 @@ def personal_data(tmp_path_factory, base_warehouse):
     return report
 
 
+@pytest.fixture(scope="module")
+def voice_scores_broken(tmp_path_factory, base_warehouse):
+    # An NPS beyond 100 on one row; one promoter too many on another (categories no longer add up).
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "voice_scores",
+        "update marts.survey_scores set nps = 120 "
+        "where period_grain = 'month' and period_start = date '2023-01-01' and channel = 'web'",
+        "update marts.survey_scores set promoters = promoters + 1 "
+        "where period_grain = 'quarter' and period_start = date '2023-01-01' and touchpoint_type = 'all'",
+    )
+    return report
+
+
+@pytest.fixture(scope="module")
+def voice_responses_lost(tmp_path_factory, base_warehouse):
+    # Each voice mart loses what staging holds: a response of 2024, a customer, a judged NPS answer,
+    # a contact of March (the marts stay internally consistent; only the reconciliations can see it).
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "voice_reconciliation",
+        "update marts.survey_scores set responses = responses - 1 "
+        "where period_grain = 'year' and period_start = date '2024-01-01' and touchpoint_type = 'all'",
+        "delete from marts.customer_loyalty_scores where customer_id = 'c4'",
+        "delete from marts.satisfaction_vs_loyalty where score_type = 'nps' and category = 'detractor'",
+        "update marts.service_effort set contacts = contacts + 1, customers = customers + 1 "
+        "where contact_month = date '2024-03-01' and contact_channel = 'all'",
+    )
+    return report
+
+
+@pytest.fixture(scope="module")
+def voice_shares_out_of_range(tmp_path_factory, base_warehouse):
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "voice_shares",
+        "update marts.survey_scores set csat_score = 1.5 "
+        "where period_grain = 'year' and period_start = date '2023-01-01' and touchpoint_type = 'all'",
+        "update marts.satisfaction_vs_loyalty set repurchase_share = -0.25 where category = 'promoter'",
+        "update marts.service_effort set resolved_share = 2.0 where contact_channel = 'chat'",
+        "update marts.customer_loyalty_scores set as_of_date = date '2024-04-19' where customer_id = 'c1'",
+    )
+    return report
+
+
 # --------------------------------------------------------------------------- tests without GX
 
 
@@ -302,8 +493,9 @@ def test_import_is_cheap():
     assert completed.returncode == 0
 
 
-def test_registry_has_the_core_marts():
+def test_registry_has_the_core_and_voice_marts():
     assert {"customer_audit_figures", "acquisition_cohorts", "customers"} <= set(SUITES)
+    assert {"survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"} <= set(SUITES)
     assert SUITES["customers"].name == "customers_suite"
 
 
@@ -367,6 +559,65 @@ def test_good_data_passes_and_writes_data_docs(good):
     html = report.data_docs_index.read_text()
     assert "customer_audit_figures_suite" in html
     assert report.failure_summary().startswith("all ")
+
+
+def test_staging_as_of_date_and_responses(base_warehouse):
+    with duckdb.connect(str(base_warehouse), read_only=True) as con:
+        assert staging_as_of_date(con, VARS) == "2024-04-20"  # the cancelled 04-30 order does not count
+        assert staging_as_of_date(con, {**VARS, "as_of_date": "2024-01-31"}) == "2024-01-31"
+        counted = staging_query(con, VARS, "select count(*) as n from valid_responses")
+    assert counted["n"].tolist() == [4]  # r5 is after the as-of date
+
+
+@pytest.mark.slow
+def test_good_voice_marts_pass(good):
+    report, _ = good
+    for mart in ("survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"):
+        result = report.result_for(mart)
+        assert result is not None and result.success and result.evaluated > 20, (mart, result)
+
+
+def _failed(report: validate.ValidationReport, mart: str) -> set[tuple[str, tuple[str, ...]]]:
+    return {(f.expectation_type, f.columns) for f in report.result_for(mart).failed}
+
+
+@pytest.mark.slow
+def test_nps_out_of_range_and_categories_not_adding_up_fail(voice_scores_broken):
+    report = voice_scores_broken
+    assert not report.success
+    assert _failed(report, "survey_scores") == {
+        ("expect_column_values_to_be_between", ("nps",)),
+        ("expect_column_pair_values_to_be_equal", ("nps_answers", "nps_category_answers")),
+    }
+    summary = report.failure_summary()
+    assert "month 2023-01-01 order web: 120" in summary
+    assert "quarter 2023-01-01 all all: (2, 3)" in summary
+    for mart in ("customer_audit_figures", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"):
+        assert report.result_for(mart).success
+
+
+@pytest.mark.slow
+def test_voice_marts_that_lose_staging_responses_fail_the_reconciliation(voice_responses_lost):
+    report = voice_responses_lost
+    assert not report.success
+    assert _failed(report, "survey_scores") == {("expect_column_pair_values_to_be_equal", ("responses", "staging_responses"))}
+    assert "year 2024-01-01 all all: (1, 2)" in report.failure_summary()
+    assert _failed(report, "customer_loyalty_scores") == {("expect_table_row_count_to_equal", ())}
+    assert _failed(report, "satisfaction_vs_loyalty") == {
+        ("expect_column_pair_values_to_be_equal", ("score_type_answers", "staging_judged_answers"))
+    }
+    assert _failed(report, "service_effort") == {("expect_column_pair_values_to_be_equal", ("contacts", "staging_contacts"))}
+
+
+@pytest.mark.slow
+def test_voice_shares_outside_zero_one_and_another_as_of_date_fail(voice_shares_out_of_range):
+    report = voice_shares_out_of_range
+    assert not report.success
+    assert _failed(report, "survey_scores") == {("expect_column_values_to_be_between", ("csat_score",))}
+    assert _failed(report, "satisfaction_vs_loyalty") == {("expect_column_values_to_be_between", ("repurchase_share",))}
+    assert _failed(report, "service_effort") == {("expect_column_values_to_be_between", ("resolved_share",))}
+    assert _failed(report, "customer_loyalty_scores") == {("expect_column_values_to_be_in_set", ("as_of_date_text",))}
+    assert "c1: 2024-04-19" in report.failure_summary()
 
 
 @pytest.mark.slow

@@ -14,17 +14,17 @@ contact_responses as (
 
 ),
 
-completed_orders as (
+order_days as (
 
+    -- the orders that count, as for the audit figures: completed, up to the as-of date, per day
     select customer_id, order_date
-    from {{ ref('orders') }}
-    where is_completed
+    from {{ ref('int_customer_order_days_aggregated') }}
 
 ),
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -53,16 +53,19 @@ contacts_sequenced as (
 
 ),
 
-effort_answers as (
+survey_answers as (
 
+    -- the answers of the surveys about each contact
     select
         touchpoint_id as contact_id,
-        count(*) as ces_answers,
+        count(ces_score) as ces_answers,
         sum(ces_score) as ces_score_sum,
-        bool_or(ces_category = 'hard') as has_hard_ces
+        bool_or(ces_category = 'hard') as has_hard_ces,
+        count(nps_score) as nps_answers,
+        count(*) filter (where nps_category = 'promoter') as nps_promoters,
+        count(*) filter (where nps_category = 'detractor') as nps_detractors
 
     from contact_responses
-    where ces_score is not null
     group by touchpoint_id
 
 ),
@@ -80,9 +83,9 @@ repurchases as (
 
     select distinct judged_contacts.contact_id
     from judged_contacts
-    inner join completed_orders
-        on judged_contacts.customer_id = completed_orders.customer_id
-        and completed_orders.order_date between judged_contacts.contact_date + 1
+    inner join order_days
+        on judged_contacts.customer_id = order_days.customer_id
+        and order_days.order_date between judged_contacts.contact_date + 1
             and judged_contacts.contact_date + {{ window_days }}
 
 ),
@@ -105,15 +108,18 @@ flagged as (
                 <= {{ var('voice_repeat_contact_days') }},
             false
         ) as is_followed_by_repeat_contact,
-        coalesce(effort_answers.ces_answers, 0) as ces_answers,
-        effort_answers.ces_score_sum,
-        coalesce(effort_answers.has_hard_ces, false) as has_hard_ces,
+        coalesce(survey_answers.ces_answers, 0) as ces_answers,
+        survey_answers.ces_score_sum,
+        coalesce(survey_answers.has_hard_ces, false) as has_hard_ces,
+        coalesce(survey_answers.nps_answers, 0) as nps_answers,
+        coalesce(survey_answers.nps_promoters, 0) as nps_promoters,
+        coalesce(survey_answers.nps_detractors, 0) as nps_detractors,
         contacts_sequenced.contact_date + {{ window_days }} <= contacts_sequenced.as_of_date
             as is_repurchase_judged,
         repurchases.contact_id is not null as has_repurchase
 
     from contacts_sequenced
-    left join effort_answers using (contact_id)
+    left join survey_answers using (contact_id)
     left join repurchases using (contact_id)
 
 ),
@@ -134,6 +140,9 @@ final as (
         ces_answers,
         ces_score_sum,
         has_hard_ces,
+        nps_answers,
+        nps_promoters,
+        nps_detractors,
         has_hard_ces or is_passed_on_repeatedly or coalesce(not is_resolved, false) as is_effortful,
         is_repurchase_judged,
         case when is_repurchase_judged then has_repurchase end as is_repurchased

@@ -7,17 +7,17 @@ responses as (
 
 ),
 
-completed_orders as (
+order_days as (
 
-    select customer_id, order_date, amount
-    from {{ ref('orders') }}
-    where is_completed
+    -- the orders that count, as for the audit figures: completed, up to the as-of date, per day
+    select customer_id, order_date, completed_orders, revenue
+    from {{ ref('int_customer_order_days_aggregated') }}
 
 ),
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -39,13 +39,13 @@ orders_in_window as (
 
     select
         judged_responses.response_id,
-        count(*) as completed_orders_in_window,
-        sum(completed_orders.amount) as revenue_in_window
+        cast(sum(order_days.completed_orders) as bigint) as completed_orders_in_window,
+        sum(order_days.revenue) as revenue_in_window
 
     from judged_responses
-    inner join completed_orders
-        on judged_responses.customer_id = completed_orders.customer_id
-        and completed_orders.order_date between judged_responses.window_start_date
+    inner join order_days
+        on judged_responses.customer_id = order_days.customer_id
+        and order_days.order_date between judged_responses.window_start_date
             and judged_responses.window_end_date
     group by judged_responses.response_id
 

@@ -128,7 +128,7 @@ final as (
         {{ safe_divide('active_customers', 'cohort_size') }} as retention_rate,
         revenue,
         cumulative_revenue,
-        cast(round({{ safe_divide('cumulative_revenue', 'cohort_size') }}, 2) as decimal(18, 2))
+        {{ round_money(safe_divide('cumulative_revenue', 'cohort_size')) }}
             as cumulative_revenue_per_customer,
         -- false for the as-of month while it is still running
         cast({{ dbt.last_day('activity_month', 'month') }} as date) <= as_of_date as is_complete

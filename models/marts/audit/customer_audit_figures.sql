@@ -132,11 +132,11 @@ final as (
         revenue,
         revenue_new_customers,
         revenue_existing_customers,
-        cast(round({{ safe_divide('revenue_new_customers', 'gross_new_customers') }}, 2) as decimal(18, 2))
+        {{ round_money(safe_divide('revenue_new_customers', 'gross_new_customers')) }}
             as revenue_per_new_customer,
-        cast(round({{ safe_divide('revenue_existing_customers', 'active_existing_customers') }}, 2) as decimal(18, 2))
+        {{ round_money(safe_divide('revenue_existing_customers', 'active_existing_customers')) }}
             as revenue_per_existing_customer,
-        cast(round({{ safe_divide('revenue', 'orders') }}, 2) as decimal(18, 2)) as average_order_value,
+        {{ round_money(safe_divide('revenue', 'orders')) }} as average_order_value,
         as_of_date,
         {{ var('churn_window_days') }} as churn_window_days
 

@@ -138,7 +138,7 @@ final as (
         cast({{ dbt.dateadd('day', var('churn_window_days'), 'last_order_date') }} as date) as lapse_date,
         latest_spell_start_date,
         coalesce(base_spells - 1, 0) as reactivations,
-        cast(round({{ safe_divide('revenue', 'completed_orders') }}, 2) as decimal(18, 2)) as average_order_value
+        {{ round_money(safe_divide('revenue', 'completed_orders')) }} as average_order_value
 
     from joined
 

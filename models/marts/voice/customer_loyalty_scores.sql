@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 with
 
 responses as (
@@ -9,7 +8,7 @@ responses as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 with
 
 followed_up_responses as (
@@ -9,7 +8,7 @@ followed_up_responses as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -104,8 +103,8 @@ final as (
         {{ voice_share('category_answers.repurchased_answers', 'category_answers.answers') }} as repurchase_share,
         category_answers.lapsed_answers,
         {{ voice_share('category_answers.lapsed_answers', 'category_answers.answers') }} as lapse_share,
-        round(category_answers.revenue_per_answer, 2) as revenue_per_answer,
-        round(category_revenue.revenue_per_customer, 2) as revenue_per_customer,
+        {{ round_money('category_answers.revenue_per_answer') }} as revenue_per_answer,
+        {{ round_money('category_revenue.revenue_per_customer') }} as revenue_per_customer,
         {{ var('churn_window_days') }} as window_days,
         as_of.as_of_date
 

@@ -1,4 +1,3 @@
--- depends_on: {{ ref('orders') }}
 with
 
 contacts as (
@@ -9,7 +8,7 @@ contacts as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -31,7 +30,13 @@ monthly_effort as (
         count(*) filter (where is_effortful and is_repurchase_judged) as effortful_contacts_judged,
         count(*) filter (where is_effortful and is_repurchased) as effortful_contacts_repurchased,
         count(*) filter (where not is_effortful and is_repurchase_judged) as easy_contacts_judged,
-        count(*) filter (where not is_effortful and is_repurchased) as easy_contacts_repurchased
+        count(*) filter (where not is_effortful and is_repurchased) as easy_contacts_repurchased,
+        cast(coalesce(sum(nps_answers) filter (where is_effortful), 0) as bigint) as effortful_nps_answers,
+        sum(nps_promoters) filter (where is_effortful) as effortful_nps_promoters,
+        sum(nps_detractors) filter (where is_effortful) as effortful_nps_detractors,
+        cast(coalesce(sum(nps_answers) filter (where not is_effortful), 0) as bigint) as easy_nps_answers,
+        sum(nps_promoters) filter (where not is_effortful) as easy_nps_promoters,
+        sum(nps_detractors) filter (where not is_effortful) as easy_nps_detractors
 
     from contacts
     group by grouping sets ((contact_month, contact_channel), (contact_month))
@@ -55,7 +60,7 @@ final as (
         monthly_effort.repeat_contacts,
         {{ voice_share('monthly_effort.repeat_contacts', 'monthly_effort.contacts') }} as repeat_contact_share,
         monthly_effort.ces_answers,
-        {{ voice_round_score('monthly_effort.ces_score_sum / nullif(monthly_effort.ces_answers, 0)') }} as ces_mean,
+        {{ voice_round_score(safe_divide('monthly_effort.ces_score_sum', 'monthly_effort.ces_answers')) }} as ces_mean,
         monthly_effort.effortful_contacts,
         monthly_effort.effortful_contacts_judged,
         {{ voice_share('monthly_effort.effortful_contacts_repurchased', 'monthly_effort.effortful_contacts_judged') }}
@@ -63,8 +68,17 @@ final as (
         monthly_effort.easy_contacts_judged,
         {{ voice_share('monthly_effort.easy_contacts_repurchased', 'monthly_effort.easy_contacts_judged') }}
             as easy_repurchase_rate,
+        monthly_effort.effortful_nps_answers,
+        {{ voice_round_score(net_promoter_score(
+            'monthly_effort.effortful_nps_promoters', 'monthly_effort.effortful_nps_detractors',
+            'monthly_effort.effortful_nps_answers'
+        )) }} as effortful_nps,
+        monthly_effort.easy_nps_answers,
+        {{ voice_round_score(net_promoter_score(
+            'monthly_effort.easy_nps_promoters', 'monthly_effort.easy_nps_detractors', 'monthly_effort.easy_nps_answers'
+        )) }} as easy_nps,
         as_of.as_of_date,
-        cast(monthly_effort.contact_month + interval 1 month - interval 1 day as date) <= as_of.as_of_date
+        cast({{ dbt.last_day('monthly_effort.contact_month', 'month') }} as date) <= as_of.as_of_date
             as is_complete
 
     from monthly_effort

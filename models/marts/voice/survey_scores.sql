@@ -21,7 +21,7 @@ contacts as (
 
 as_of as (
 
-    select {{ voice_as_of_date() }} as as_of_date
+    select as_of_date from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -165,10 +165,14 @@ nps_shares as (
 
     select
         *,
-        cast(period_start + cast('1 ' || period_grain as interval) - interval 1 day as date) as period_end,
-        100.0 * (promoters - detractors) / nullif(nps_answers, 0) as nps_exact,
-        cast(promoters as double) / nullif(nps_answers, 0) as promoter_share,
-        cast(detractors as double) / nullif(nps_answers, 0) as detractor_share
+        {%- for grain in var('voice_period_grains') %}
+        {% if loop.first %}case{% endif %}
+            when period_grain = '{{ grain }}' then cast({{ dbt.last_day('period_start', grain) }} as date)
+        {%- endfor %}
+        end as period_end,
+        {{ net_promoter_score('promoters', 'detractors', 'nps_answers') }} as nps_exact,
+        {{ safe_divide('cast(promoters as double)', 'nps_answers') }} as promoter_share,
+        {{ safe_divide('cast(detractors as double)', 'nps_answers') }} as detractor_share
 
     from period_scores
 
@@ -228,12 +232,12 @@ final as (
         {{ voice_round_score('scores.nps_ci_low_exact') }} as nps_ci_low,
         {{ voice_round_score('scores.nps_ci_high_exact') }} as nps_ci_high,
         scores.ces_answers,
-        {{ voice_round_score('scores.ces_score_sum / nullif(scores.ces_answers, 0)') }}
+        {{ voice_round_score(safe_divide('scores.ces_score_sum', 'scores.ces_answers')) }}
             as ces_mean,
         {{ voice_share('scores.ces_easy_answers', 'scores.ces_answers') }} as ces_easy_share,
         scores.csat_answers,
         {{ voice_share('scores.csat_satisfied_answers', 'scores.csat_answers') }} as csat_score,
-        {{ voice_round_score('scores.csat_score_sum / nullif(scores.csat_answers, 0)') }}
+        {{ voice_round_score(safe_divide('scores.csat_score_sum', 'scores.csat_answers')) }}
             as csat_mean,
         period_touchpoints.touchpoints,
         case
