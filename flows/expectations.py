@@ -865,3 +865,163 @@ def service_effort_suite(gxe) -> list:
             row_condition=all_channels,
         ),
     ]
+
+
+# =========================================================================== personas and value
+# Suites of marts.customer_personas, marts.revenue_concentration and marts.acquisition_cost
+# (docs/personas_and_value.md). Their reconciliations read the staging layer of the warehouse.
+
+PERSONAS = ["at_risk", "ambassador", "price_shopper", "new", "loyal_passive"]
+
+def prepare_customer_personas(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """Who must have a persona: every customer id with a completed order on or before the as-of date
+    in staging.stg_crm__orders. Adds `has_completed_order` per row and the parameter
+    `customers_with_completed_orders` (their number)."""
+    as_of = staging_as_of_date(ctx.con, ctx.project_vars)
+    expected = {
+        row[0]
+        for row in ctx.con.execute(
+            """select distinct customer_id from staging.stg_crm__orders
+               where order_status = 'completed' and order_date <= cast(? as date)""",
+            [as_of],
+        ).fetchall()
+    }
+    df = df.reset_index(drop=True)
+    ctx.parameters["customers_with_completed_orders"] = len(expected)
+    if _has(df, "customer_id"):
+        df["has_completed_order"] = df["customer_id"].isin(expected)
+        missing = expected - set(df["customer_id"])
+        if missing:
+            examples = ", ".join(sorted(str(m) for m in missing)[:3])
+            ctx.problem(f"{len(missing)} customers with a completed order have no persona (e.g. {examples})")
+    return df
+
+
+@register_suite("customer_personas", prepare=prepare_customer_personas, key_columns=("customer_id",))
+def customer_personas_suite(gxe) -> list:
+    """Personas: every customer with a completed order exactly once, one of the five personas, a rule."""
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="customer_id"),
+        gxe.ExpectColumnValuesToBeUnique(column="customer_id", notes="Each customer has exactly one persona."),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="has_completed_order",
+            value_set=[True],
+            notes="Only customers with a completed order up to the as-of date (staging orders) have a persona.",
+        ),
+        gxe.ExpectTableRowCountToEqual(
+            value={"$PARAMETER": "customers_with_completed_orders"},
+            notes="As many personas as customers with a completed order: with the two above, every one exactly once.",
+        ),
+        gxe.ExpectColumnValuesToBeInSet(column="persona", value_set=PERSONAS),
+        gxe.ExpectColumnValuesToNotBeNull(column="persona_rule"),
+        expect_no_personal_data_columns(notes="No direct personal data in a mart."),
+    ]
+
+
+def _top_share_columns(df: "pd.DataFrame") -> list[str]:
+    """top_<p>_pct_revenue_share columns, by p ascending."""
+    found = [(int(m.group(1)), c) for c in df.columns if (m := re.fullmatch(r"top_(\d+)_pct_revenue_share", str(c)))]
+    return [c for _, c in sorted(found)]
+
+
+def prepare_revenue_concentration(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """Derived columns over every top_<p>_pct_revenue_share column (var concentration_top_shares):
+    `top_shares_monotone` (top 1 % <= top 10 % <= ... <= 1, rows without revenue pass),
+    `top_share_min` and `top_share_max`."""
+    import pandas as pd
+
+    df = df.reset_index(drop=True)
+    columns = _top_share_columns(df)
+    if not columns:
+        ctx.problem("revenue_concentration has no top_<p>_pct_revenue_share column")
+        return df
+    shares = df[columns].apply(pd.to_numeric, errors="coerce").astype("float64")
+    steps = shares.diff(axis=1).iloc[:, 1:]
+    has_shares = shares.notna().all(axis=1)
+    monotone = (steps >= 0).all(axis=1) & (shares.iloc[:, -1] <= 1)
+    df["top_shares_monotone"] = monotone | ~has_shares
+    df["top_share_min"] = shares.min(axis=1)
+    df["top_share_max"] = shares.max(axis=1)
+    return df
+
+
+@register_suite(
+    "revenue_concentration",
+    prepare=prepare_revenue_concentration,
+    key_columns=("period_type", "period_start"),
+)
+def revenue_concentration_suite(gxe) -> list:
+    """Revenue concentration: shares monotone (top 1 % <= top 10 % <= ...) and in [0, 1], Gini in [0, 1]."""
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["period_type", "period_start"]),
+        gxe.ExpectColumnValuesToBeInSet(column="period_type", value_set=["year", "trailing_12_months"]),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="top_shares_monotone",
+            value_set=[True],
+            notes="The top 1 % bring no more than the top 10 %, and so on up to 1.",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="top_share_min", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="top_share_max", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="customer_share_for_target_revenue", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="gini_coefficient", min_value=0, max_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="customers", min_value=1),
+        expect_no_personal_data_columns(notes="No direct personal data in a mart."),
+    ]
+
+
+def prepare_acquisition_cost(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+    """The spend of staging.stg_crm__marketing_spend for each row (its month and channel; for 'all',
+    the month's total; 0 when staging has none), as `staging_spend_cents`, beside the mart's
+    `spend_cents`; `spend_key` (month|channel) and the parameter `staging_spend_keys`: every staging
+    row up to the as-of date's month."""
+    import pandas as pd
+
+    as_of = staging_as_of_date(ctx.con, ctx.project_vars)
+    staging = ctx.con.execute(
+        """select strftime(spend_month, '%Y-%m-%d') as month, acquisition_channel as channel,
+                  cast(round(spend_amount * 100) as bigint) as cents
+           from staging.stg_crm__marketing_spend
+           where spend_month <= date_trunc('month', cast(? as date))""",
+        [as_of],
+    ).df()
+    by_key = {(m, c): int(v) for m, c, v in zip(staging["month"], staging["channel"], staging["cents"])}
+    by_month = staging.groupby("month")["cents"].sum().to_dict()
+    ctx.parameters["staging_spend_keys"] = sorted(f"{m}|{c}" for m, c in by_key)
+    df = df.reset_index(drop=True)
+    if not _has(df, "acquisition_month", "acquisition_channel", "spend_amount"):
+        return df
+    months = pd.to_datetime(df["acquisition_month"]).dt.strftime("%Y-%m-%d")
+    channels = df["acquisition_channel"].astype(str)
+    df["spend_key"] = months + "|" + channels
+    df["spend_cents"] = cents(df["spend_amount"])
+    df["staging_spend_cents"] = [
+        float(by_month.get(m, 0)) if c == "all" else float(by_key.get((m, c), 0)) for m, c in zip(months, channels)
+    ]
+    return df
+
+
+@register_suite(
+    "acquisition_cost",
+    prepare=prepare_acquisition_cost,
+    key_columns=("acquisition_month", "acquisition_channel"),
+)
+def acquisition_cost_suite(gxe) -> list:
+    """Acquisition cost: spend equals the staging spend per month and channel, none left out; CAC >= 0."""
+    return [
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["acquisition_month", "acquisition_channel"]),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A="spend_cents",
+            column_B="staging_spend_cents",
+            notes="Spend per month and channel (and per month for 'all') equals stg_crm__marketing_spend, to the cent.",
+        ),
+        gxe.ExpectColumnDistinctValuesToContainSet(
+            column="spend_key",
+            value_set={"$PARAMETER": "staging_spend_keys"},
+            notes="Every staging spend row up to the as-of month has its row: no spend is dropped.",
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="new_customers", min_value=0),
+        gxe.ExpectColumnValuesToBeBetween(column="cac", min_value=0),
+        expect_no_personal_data_columns(notes="No direct personal data in a mart."),
+    ]
+# =========================================================================== end personas and value

@@ -273,3 +273,29 @@ HEADLINES += [
     Headline("customer_audit_figures", "Audit figures, last complete year and month", AUDIT_HEADLINE_SQL, render_audit_figures),
     Headline("survey_scores", "Voice of the customer", VOICE_HEADLINE_SQL, render_voice_scores),
 ]
+
+
+# ---- personas and value (docs/personas_and_value.md) ----
+HEADLINES += [
+    Headline(
+        "persona_summary",
+        "Persona mix on the as-of date",
+        """select persona, customers, customer_share as share, revenue_12m, revenue_12m_share,
+                  mean_nps_score, repurchase_rate
+           from marts.persona_summary
+           order by persona_order""",
+    ),
+    Headline(
+        "revenue_concentration",
+        "Revenue concentration, last complete year",
+        """select cast(year(period_start) as varchar) as year, customers, revenue,
+                  top_20_pct_revenue_share as top_20_pct_share,
+                  customer_share_for_target_revenue as customer_share_for_80_pct,
+                  gini_coefficient as gini
+           from marts.revenue_concentration
+           where period_type = 'year' and is_complete
+           order by period_start desc
+           limit 1""",
+    ),
+]
+# ---- end personas and value ----

@@ -160,6 +160,65 @@ def audit_figures() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------------- personas and value
+
+# month, channel, amount; May is after the as-of month and is not reported
+STAGING_SPEND = [
+    ("2024-03-01", "paid_search", "10.00"),
+    ("2024-04-01", "paid_search", "20.50"),
+    ("2024-04-01", "affiliate", "5.25"),
+    ("2024-05-01", "paid_search", "99.00"),
+]
+
+
+def build_personas_and_value(con: duckdb.DuckDBPyConnection) -> None:
+    """staging.stg_crm__marketing_spend, and the persona / concentration / acquisition-cost marts
+    consistent with it and with staging.stg_crm__orders of build_voice_tables (as-of date 2024-04-20;
+    customers with a completed order c1, c2, c4, c5)."""
+    con.execute("create schema if not exists staging")
+    con.execute(
+        "create table staging.stg_crm__marketing_spend (spend_month date, acquisition_channel varchar, spend_amount decimal(18, 2))"
+    )
+    con.executemany("insert into staging.stg_crm__marketing_spend values (?, ?, ?)", STAGING_SPEND)
+    con.execute(
+        """create table marts.customer_personas as
+           select customer_id, persona, persona_rule, date '2024-04-20' as as_of_date
+           from (values ('c1', 'at_risk', 'at_risk_lapsing'), ('c2', 'loyal_passive', 'loyal_passive_other'),
+                        ('c4', 'new', 'new_recently_acquired'), ('c5', 'new', 'new_recently_acquired'))
+                as t(customer_id, persona, persona_rule)"""
+    )
+    con.execute(
+        """create table marts.revenue_concentration as
+           select period_type, cast(period_start as date) as period_start, cast(period_end as date) as period_end,
+                  is_complete, customers, cast(revenue as decimal(18, 2)) as revenue,
+                  top_1_pct_revenue_share, top_10_pct_revenue_share, top_20_pct_revenue_share,
+                  top_50_pct_revenue_share, 0.8 as target_revenue_share, customers_for_target_revenue,
+                  customer_share_for_target_revenue, gini_coefficient
+           from (values
+               ('year', '2023-01-01', '2023-12-31', true, 2, 145.00, 0.6897, 0.6897, 0.6897, 0.6897, 2, 1.0, 0.1897),
+               ('year', '2024-01-01', '2024-04-20', false, 4, 75.70, 0.4168, 0.4168, 0.4168, 0.6810, 3, 0.75, 0.2305),
+               ('trailing_12_months', '2023-04-21', '2024-04-20', true, 4, 75.70, 0.4168, 0.4168, 0.4168, 0.6810, 3, 0.75, 0.2305)
+           ) as t(period_type, period_start, period_end, is_complete, customers, revenue, top_1_pct_revenue_share,
+                  top_10_pct_revenue_share, top_20_pct_revenue_share, top_50_pct_revenue_share,
+                  customers_for_target_revenue, customer_share_for_target_revenue, gini_coefficient)"""
+    )
+    con.execute(
+        """create table marts.acquisition_cost as
+           select cast(acquisition_month as date) as acquisition_month, acquisition_channel, has_spend,
+                  cast(spend_amount as decimal(18, 2)) as spend_amount, new_customers,
+                  cast(cac as decimal(18, 2)) as cac
+           from (values
+               ('2023-01-01', 'organic', false, 0.00, 1, null),
+               ('2023-01-01', 'all', false, 0.00, 1, null),
+               ('2024-03-01', 'paid_search', true, 10.00, 0, null),
+               ('2024-03-01', 'all', true, 10.00, 0, null),
+               ('2024-04-01', 'paid_search', true, 20.50, 0, null),
+               ('2024-04-01', 'affiliate', true, 5.25, 1, 5.25),
+               ('2024-04-01', 'all', true, 25.75, 1, 25.75)
+           ) as t(acquisition_month, acquisition_channel, has_spend, spend_amount, new_customers, cac)"""
+    )
+
+
 def build_warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
@@ -218,6 +277,7 @@ def build_warehouse(path: Path) -> Path:
                ) as t(customer_id, country_code, acquisition_channel, revenue, is_customer)"""
         )
         build_voice_tables(con)
+        build_personas_and_value(con)
     finally:
         con.close()
     return path
@@ -246,12 +306,17 @@ def build_voice_tables(con: duckdb.DuckDBPyConnection) -> None:
     """staging.stg_crm__orders / stg_survey__survey_responses / stg_crm__contacts and the four voice
     marts computed from them, so that every voice expectation holds (W = 365 days)."""
     con.execute("create schema staging")
-    con.execute("create table staging.stg_crm__orders (order_id varchar, order_date date, order_status varchar)")
-    con.executemany(
-        "insert into staging.stg_crm__orders values (?, ?, 'completed')",
-        [(f"o{i}", d) for i, (d, _, _) in enumerate(COMPLETED)],
+    con.execute(
+        "create table staging.stg_crm__orders (order_id varchar, customer_id varchar, order_date date, order_status varchar)"
     )
-    con.execute("insert into staging.stg_crm__orders values ('o99', date '2024-04-30', 'cancelled')")
+    con.executemany(
+        "insert into staging.stg_crm__orders values (?, ?, ?, 'completed')",
+        [(f"o{i}", c, d) for i, (d, c, _) in enumerate(COMPLETED)],
+    )
+    # cancelled and refunded orders make no one a customer; the 04-30 one is after the as-of date
+    con.execute("""insert into staging.stg_crm__orders values
+                   ('o97', 'c3', date '2023-06-01', 'cancelled'), ('o98', 'c4', date '2024-02-10', 'refunded'),
+                   ('o99', 'c3', date '2024-04-30', 'cancelled')""")
     con.execute(
         """create table staging.stg_survey__survey_responses (response_id varchar, customer_id varchar,
                response_date date, touchpoint_type varchar, nps_score integer, ces_score integer, csat_score integer)"""
@@ -483,6 +548,44 @@ def voice_shares_out_of_range(tmp_path_factory, base_warehouse):
     return report
 
 
+@pytest.fixture(scope="module")
+def personas_one_missing_one_twice(tmp_path_factory, base_warehouse):
+    # c5 has no persona and c1 has two: the row count still matches, uniqueness does not
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "personas",
+        "delete from marts.customer_personas where customer_id = 'c5'",
+        "insert into marts.customer_personas select * replace ('ambassador' as persona) "
+        "from marts.customer_personas where customer_id = 'c1'",
+    )
+    return report
+
+
+@pytest.fixture(scope="module")
+def concentration_not_monotone(tmp_path_factory, base_warehouse):
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "concentration",
+        "update marts.revenue_concentration set top_10_pct_revenue_share = 0.9 where period_start = date '2023-01-01'",
+    )
+    return report
+
+
+@pytest.fixture(scope="module")
+def spend_a_cent_off(tmp_path_factory, base_warehouse):
+    report, _ = _scenario(
+        tmp_path_factory,
+        base_warehouse,
+        "spend",
+        "update marts.acquisition_cost set spend_amount = 20.51 "
+        "where acquisition_month = date '2024-04-01' and acquisition_channel = 'paid_search'",
+        "delete from marts.acquisition_cost where acquisition_month = date '2024-03-01'",
+    )
+    return report
+
+
 # --------------------------------------------------------------------------- tests without GX
 
 
@@ -706,3 +809,50 @@ def test_a_later_mart_registers_its_suite(tmp_path, base_warehouse):
     assert "persona_summary: expect_column_values_to_be_between(share) failed on 1 row (e.g. new: 1.4)" in (
         report.failure_summary()
     )
+
+
+# --------------------------------------------------------------------------- personas and value
+
+
+def test_registry_has_the_persona_and_value_marts():
+    assert {"customer_personas", "revenue_concentration", "acquisition_cost"} <= set(SUITES)
+
+
+@pytest.mark.slow
+def test_good_persona_and_value_marts_pass(good):
+    report, _ = good
+    for mart in ("customer_personas", "revenue_concentration", "acquisition_cost"):
+        result = report.result_for(mart)
+        assert result is not None and result.success and result.evaluated >= 6, mart
+
+
+@pytest.mark.slow
+def test_personas_must_cover_every_customer_exactly_once(personas_one_missing_one_twice):
+    report = personas_one_missing_one_twice
+    assert not report.success
+    failed = report.result_for("customer_personas").failed
+    described = "; ".join(f.describe() for f in failed)
+    assert "expect_column_values_to_be_unique(customer_id) failed on 2 rows" in described
+    assert "1 customers with a completed order have no persona (e.g. c5)" in described
+    assert report.result_for("revenue_concentration").success and report.result_for("acquisition_cost").success
+
+
+@pytest.mark.slow
+def test_concentration_shares_must_be_monotone(concentration_not_monotone):
+    report = concentration_not_monotone
+    assert not report.success
+    failed = report.result_for("revenue_concentration").failed
+    assert [(f.expectation_type, f.columns) for f in failed] == [
+        ("expect_column_values_to_be_in_set", ("top_shares_monotone",))
+    ]
+    assert "year 2023-01-01" in failed[0].observed
+
+
+@pytest.mark.slow
+def test_acquisition_spend_must_equal_staging(spend_a_cent_off):
+    report = spend_a_cent_off
+    assert not report.success
+    failed = {f.columns: f for f in report.result_for("acquisition_cost").failed}
+    assert set(failed) == {("spend_cents", "staging_spend_cents"), ("spend_key",)}
+    assert "2024-04-01 paid_search: (2051, 2050)" in failed[("spend_cents", "staging_spend_cents")].observed
+    assert "2024-03-01|paid_search" in failed[("spend_key",)].observed

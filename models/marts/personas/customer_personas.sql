@@ -1,0 +1,144 @@
+{#- One persona per customer on the as-of date; rules, inputs and precedence in
+    docs/personas_and_value.md. Every threshold is a persona_* var. -#}
+{%- set window_days = var('churn_window_days') %}
+with
+
+customers as (
+
+    select * from {{ ref('customers') }}
+    where is_customer
+
+),
+
+loyalty_scores as (
+
+    select * from {{ ref('customer_loyalty_scores') }}
+
+),
+
+service_contacts as (
+
+    select * from {{ ref('int_customer_service_contacts_aggregated') }}
+
+),
+
+referrals as (
+
+    select * from {{ ref('int_customer_referrals_aggregated') }}
+
+),
+
+inputs as (
+
+    select
+        customers.customer_id,
+        customers.as_of_date,
+        customers.first_order_date,
+        customers.tenure_days,
+        customers.recency_days,
+        customers.is_in_base,
+        customers.completed_orders,
+        customers.discounted_orders,
+        cast(customers.discounted_orders as double) / customers.completed_orders as discounted_order_share,
+        loyalty_scores.latest_nps_score,
+        loyalty_scores.latest_nps_date,
+        loyalty_scores.latest_nps_category,
+        coalesce(referrals.referred_buyers, 0) as referred_buyers,
+        coalesce(service_contacts.interaction_window_contacts, 0) as interaction_window_contacts,
+        coalesce(service_contacts.recent_hard_service_contacts, 0) as recent_hard_service_contacts
+
+    from customers
+    left join loyalty_scores using (customer_id)
+    left join service_contacts using (customer_id)
+    left join referrals using (customer_id)
+
+),
+
+rules_evaluated as (
+
+    select
+        *,
+        -- at_risk: walking away
+        latest_nps_category = 'detractor' as is_detractor,
+        recent_hard_service_contacts > 0 as has_recent_hard_service,
+        recency_days > {{ var('persona_at_risk_recency_share') }} * {{ window_days }} as is_lapsing,
+        -- ambassador: recommends and acts on it
+        latest_nps_category = 'promoter'
+            and completed_orders >= {{ var('persona_repeat_min_orders') }}
+            and is_in_base as is_promoter_repeat_in_base,
+        referred_buyers >= {{ var('persona_ambassador_min_referred_buyers') }} as has_referred_buyers,
+        -- price_shopper: buys on price
+        completed_orders = 1 and discounted_orders = 1 as is_one_off_discounted,
+        discounted_order_share > {{ var('persona_price_shopper_discount_share') }} as is_mostly_discounted,
+        -- new: acquired recently
+        tenure_days < {{ var('persona_new_days') }} as is_recently_acquired,
+        -- loyal_passive: buys again without an emotional tie
+        is_in_base
+            and completed_orders >= {{ var('persona_repeat_min_orders') }}
+            and coalesce(latest_nps_category, 'passive') = 'passive'
+            and interaction_window_contacts <= {{ var('persona_passive_max_contacts') }}
+            as is_passive_repeat_in_base
+
+    from inputs
+
+),
+
+assigned as (
+
+    -- precedence: at_risk, ambassador, price_shopper, new, loyal_passive (the first rule that fires)
+    select
+        *,
+        case
+            when coalesce(is_detractor, false) then 'at_risk_detractor'
+            when has_recent_hard_service then 'at_risk_hard_service'
+            when is_lapsing then 'at_risk_lapsing'
+            when coalesce(is_promoter_repeat_in_base, false) then 'ambassador_promoter'
+            when has_referred_buyers then 'ambassador_referrer'
+            when is_one_off_discounted then 'price_shopper_one_off_discounted'
+            when is_mostly_discounted then 'price_shopper_mostly_discounted'
+            when is_recently_acquired then 'new_recently_acquired'
+            when is_passive_repeat_in_base then 'loyal_passive_repeat'
+            else 'loyal_passive_other'
+        end as persona_rule
+
+    from rules_evaluated
+
+),
+
+final as (
+
+    select
+        customer_id,
+        case
+            when starts_with(persona_rule, 'at_risk_') then 'at_risk'
+            when starts_with(persona_rule, 'ambassador_') then 'ambassador'
+            when starts_with(persona_rule, 'price_shopper_') then 'price_shopper'
+            when starts_with(persona_rule, 'new_') then 'new'
+            else 'loyal_passive'
+        end as persona,
+        persona_rule,
+        as_of_date,
+        first_order_date,
+        tenure_days,
+        recency_days,
+        is_in_base,
+        completed_orders,
+        discounted_orders,
+        round(discounted_order_share, {{ var('value_share_decimals') }}) as discounted_order_share,
+        latest_nps_score,
+        latest_nps_date,
+        latest_nps_category,
+        referred_buyers,
+        interaction_window_contacts,
+        recent_hard_service_contacts,
+        coalesce(is_detractor, false) or has_recent_hard_service or is_lapsing as matches_at_risk,
+        coalesce(is_promoter_repeat_in_base, false) or has_referred_buyers as matches_ambassador,
+        is_one_off_discounted or is_mostly_discounted as matches_price_shopper,
+        is_recently_acquired as matches_new,
+        is_passive_repeat_in_base as matches_loyal_passive
+
+    from assigned
+
+)
+
+select * from final
