@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any, Iterator
 
 import duckdb
 import pytest
@@ -179,3 +180,69 @@ def test_the_artifact_of_a_run_that_failed_before_loading_says_so() -> None:
     markdown = run_summary_markdown(summary)
     assert "**Error:** ExportsStillBeingWritten: 1 export file(s) changed \\| x" in markdown
     assert markdown.count("Not reached.") == 3
+
+
+# --------------------------------------------------------------------------- the retries in a real Prefect run
+
+
+@pytest.fixture(scope="module")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server for the in-process flow runs below, stopped at module end."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
+
+
+def load_attempts(paths: Paths) -> tuple[bool, Any, int]:
+    """Run the load task in a flow (retry delay 1 s). Returns whether it completed, its result (the
+    exception when it failed) and how often it ran."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    quick_load = load_task.with_options(retry_delay_seconds=1)
+
+    @flow(name="load-with-retries")
+    def load_flow() -> tuple[bool, Any, Any]:
+        state = quick_load(paths, "test-run", return_state=True)
+        return state.is_completed(), state.result(raise_on_failure=False), state.state_details.task_run_id
+
+    completed, result, task_run_id = load_flow()
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_run(task_run_id).run_count
+    return completed, result, runs
+
+
+def test_a_locked_warehouse_is_retried_until_it_is_free(
+    prefect_server: None, exports: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import ingest
+
+    (exports / "customers_2025-01-01.csv").write_text("customer_id,created_at,email\nc1,2025-01-01T10:00:00+01:00,a@b.eu\n")
+    holder = hold_write_lock(warehouse)
+    load_exports = ingest.load_exports
+
+    def load_then_release(*args: Any, **kwargs: Any) -> Any:
+        """The real load; after the first attempt the other process lets go of the file."""
+        try:
+            return load_exports(*args, **kwargs)
+        finally:
+            if holder.poll() is None:
+                holder.communicate("")
+
+    monkeypatch.setattr(ingest, "load_exports", load_then_release)
+    try:
+        completed, report, runs = load_attempts(Paths.resolve(exports=exports, warehouse=warehouse))
+    finally:
+        if holder.poll() is None:
+            holder.communicate("")
+    assert completed, report
+    assert runs == 2
+    assert report.rows_loaded == 1
+
+
+def test_a_missing_exports_folder_fails_at_once(prefect_server: None, tmp_path: Path, warehouse: Path) -> None:
+    completed, error, runs = load_attempts(Paths.resolve(exports=tmp_path / "nope", warehouse=warehouse))
+    assert not completed
+    assert runs == 1
+    assert isinstance(error, FileNotFoundError) and "does not exist" in str(error)
