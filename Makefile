@@ -13,13 +13,15 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: help install run test exports build clean benchmark
+.PHONY: help install run test exports build clean benchmark serve
 
 help:
 	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
 	@echo "make test       install and run the whole test suite (pytest; includes dbt build on generated data)"
 	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
 	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
+	@echo "make serve      serve the nightly, intraday and full-refresh Prefect deployments (starts a local"
+	@echo "                Prefect server on 127.0.0.1:4200 unless PREFECT_API_URL is set; Ctrl-C stops)"
 	@echo "make benchmark  time a full and an incremental run at scale (see README)"
 	@echo "make clean      remove the warehouse, generated data and dbt artefacts (keeps the venv)"
 
@@ -46,6 +48,13 @@ test: install
 
 build: install
 	$(VENV)/bin/dbt build
+
+# Schedules and paths: NIGHTLY_CRON, INTRADAY_CRON, TIMEZONE (or $CVW_*), EXPORTS; see README "Scheduling with Prefect".
+serve: install
+	$(PY) -m flows serve --exports $(EXPORTS) \
+		$(if $(NIGHTLY_CRON),--nightly-cron "$(NIGHTLY_CRON)") \
+		$(if $(INTRADAY_CRON),--intraday-cron "$(INTRADAY_CRON)") \
+		$(if $(TIMEZONE),--timezone "$(TIMEZONE)")
 
 benchmark: install
 	$(PY) scripts/benchmark.py

@@ -6,12 +6,15 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from flows.config import DEFAULT_EXPORTS, PROJECT_DIR, Paths
+
+if TYPE_CHECKING:
+    from flows.serve import ServeSettings
 
 # Keep Prefect's local state (the temporary server's database) inside the project unless the user
 # points Prefect somewhere else; set before Prefect is imported.
@@ -88,6 +91,92 @@ def run(
         fail(_one_line(exc))
     print_run_summary(summary, console)
     print_headline_figures(paths.published, console)
+
+
+# Options shared by `serve` and `deploy`.
+LandingExports = Annotated[Optional[Path], typer.Option("--exports", help="Folder the export files land in. Default: $CVW_EXPORTS or data/exports.")]
+BuildWarehouse = Annotated[Optional[Path], typer.Option("--warehouse", help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb.")]
+PublishedFile = Annotated[Optional[Path], typer.Option("--published", help="File BI tools read. Default: $CVW_PUBLISHED or beside the warehouse.")]
+NightlyCron = Annotated[Optional[str], typer.Option("--nightly-cron", help="Cron of the nightly full pipeline run. Default: $CVW_NIGHTLY_CRON or '0 2 * * *'.")]
+IntradayCron = Annotated[Optional[str], typer.Option("--intraday-cron", help="Cron of the intraday run. Default: $CVW_INTRADAY_CRON or '*/15 * * * *'.")]
+ScheduleTimezone = Annotated[Optional[str], typer.Option("--timezone", help="IANA time zone of both schedules. Default: $CVW_TIMEZONE or the dbt var reporting_timezone.")]
+
+
+def _serve_settings(**options: object) -> "ServeSettings":
+    from flows.serve import ServeSettings
+
+    try:
+        return ServeSettings.resolve(**options)  # type: ignore[arg-type]
+    except ValueError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+@app.command()
+def serve(
+    exports: LandingExports = None,
+    warehouse: BuildWarehouse = None,
+    published: PublishedFile = None,
+    nightly_cron: NightlyCron = None,
+    intraday_cron: IntradayCron = None,
+    timezone: ScheduleTimezone = None,
+    port: int = typer.Option(4200, "--port", help="Port of the local Prefect server started when PREFECT_API_URL is not set."),
+) -> None:
+    """Serve the nightly, intraday and full-refresh deployments from this process (Ctrl-C stops).
+
+    With PREFECT_API_URL set, the deployments are registered with that server; otherwise a local
+    Prefect server is started on 127.0.0.1:PORT (UI included) and stopped on exit."""
+    settings = _serve_settings(
+        exports=exports, warehouse=warehouse, published=published,
+        nightly_cron=nightly_cron, intraday_cron=intraday_cron, timezone=timezone,
+    )
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        from flows.local_server import start_local_server
+
+        log_path = Path(os.environ["PREFECT_HOME"]) / "server.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        console.print(f"PREFECT_API_URL is not set: starting a local Prefect server on 127.0.0.1:{port} (log: {log_path})")
+        try:
+            server = start_local_server(port=port, log_path=log_path)
+        except RuntimeError as exc:
+            fail(str(exc))
+        os.environ["PREFECT_API_URL"] = server.api_url
+        console.print(f"Prefect UI: {server.api_url.removesuffix('/api')}")
+    try:
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        from flows.serve import serve_deployments
+
+        with temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}):
+            serve_deployments(settings)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@app.command()
+def deploy(
+    pool: str = typer.Option(..., "--pool", help="Work pool whose workers run the flow (e.g. a process pool on the warehouse's machine)."),
+    exports: LandingExports = None,
+    warehouse: BuildWarehouse = None,
+    published: PublishedFile = None,
+    nightly_cron: NightlyCron = None,
+    intraday_cron: IntradayCron = None,
+    timezone: ScheduleTimezone = None,
+) -> None:
+    """Register the three deployments with the Prefect server of PREFECT_API_URL for a work pool (no serving process)."""
+    from flows.serve import deploy_to_work_pool
+
+    if not os.environ.get("PREFECT_API_URL"):
+        fail("PREFECT_API_URL is not set: point it at your Prefect server (or use `python -m flows serve`)")
+    settings = _serve_settings(
+        exports=exports, warehouse=warehouse, published=published,
+        nightly_cron=nightly_cron, intraday_cron=intraday_cron, timezone=timezone,
+    )
+    for name in deploy_to_work_pool(settings, pool):
+        console.print(f"deployed {name} to work pool {pool}")
+    console.print(f"Start a worker where the warehouse lives: prefect worker start --pool {pool}")
 
 
 def _one_line(exc: BaseException) -> str:

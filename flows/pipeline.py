@@ -3,7 +3,8 @@
 Write-audit-publish: dbt builds into the build warehouse; Great Expectations validates the
 marts there; only when every expectation passes are the marts copied to the published
 file that BI tools read. Tasks are thin: the logic lives in plain modules that the tests
-call directly (ingest, transform, validate, publish).
+call directly (ingest, transform, validate, publish). Tasks retry what waiting cures (an export
+file still being written, a locked warehouse: flows/resilience.py) and fail fast on the rest.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import ingest, publish, transform, validate
+from flows import ingest, locking, publish, resilience, run_report, transform, validate
 from flows.config import Paths
 
 
@@ -32,9 +34,13 @@ class RunSummary:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-@task(name="load exports", retries=2, retry_delay_seconds=5)
-def load_task(paths: Paths, run_id: str) -> ingest.LoadReport:
-    report = ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id)
+@task(name="load exports", retries=3, retry_delay_seconds=[10, 30, 60], retry_condition_fn=resilience.retry_condition)
+def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.LoadReport:
+    resilience.ensure_exports_settled(paths.exports, settle_seconds)
+    try:
+        report = ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id)
+    except duckdb.Error as exc:
+        raise resilience.as_transient(exc, paths.warehouse) from exc
     logger = get_run_logger()
     logger.info(
         "read %s rows: %s loaded, %s quarantined; %s files loaded, %s skipped, %s rejected",
@@ -50,34 +56,48 @@ def load_task(paths: Paths, run_id: str) -> ingest.LoadReport:
     return report
 
 
-@task(name="dbt build")
+@task(name="dbt build", retries=2, retry_delay_seconds=[15, 60], retry_condition_fn=resilience.retry_condition)
 def build_task(paths: Paths, full_refresh: bool) -> transform.DbtResult:
+    resilience.ensure_warehouse_writable(paths.warehouse)
     return transform.build(paths.warehouse, paths.output / "dbt", full_refresh=full_refresh)
 
 
-@task(name="validate marts")
+@task(name="validate marts", retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=resilience.retry_condition)
 def validate_task(paths: Paths) -> validate.ValidationReport:
-    return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs")
+    try:
+        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs")
+    except duckdb.Error as exc:
+        raise resilience.as_transient(exc, paths.warehouse) from exc
 
 
-@task(name="publish marts", retries=2, retry_delay_seconds=2)
+@task(name="publish marts", retries=2, retry_delay_seconds=[5, 15], retry_condition_fn=resilience.retry_condition)
 def publish_task(paths: Paths, run_id: str) -> Path:
-    return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id)
+    try:
+        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id)
+    except duckdb.Error as exc:
+        raise resilience.as_transient(exc, paths.warehouse) from exc
 
 
 def run_pipeline(
     paths: Paths,
     full_refresh: bool = False,
     run_id: str | None = None,
+    summary: RunSummary | None = None,
+    settle_seconds: float = 0.0,
 ) -> RunSummary:
-    """The pipeline's steps in order; fails (raises) at the first failing step, naming the cause."""
-    summary = RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths)
+    """The pipeline's steps in order; fails (raises) at the first failing step, naming the cause.
+    Pass `summary` to keep what was done before a failure (the flow reports it in an artifact)."""
+    summary = summary or RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths)
     started = time.perf_counter()
-    summary.load = load_task(paths, summary.run_id)
+    summary.load = load_task(paths, summary.run_id, settle_seconds)
     summary.seconds["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    summary.dbt = build_task(paths, full_refresh)
+    try:
+        summary.dbt = build_task(paths, full_refresh)
+    except transform.DbtError as exc:
+        summary.dbt = exc.result
+        raise
     summary.seconds["dbt build"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -99,19 +119,46 @@ def customer_value_pipeline(
     warehouse: str | None = None,
     published: str | None = None,
     full_refresh: bool = False,
+    settle_seconds: float = 0.0,
 ) -> RunSummary:
     """Load the exports folder into the warehouse, build and validate the marts, and publish them.
+
+    Against a Prefect server the run first takes the warehouse writer slot (one run at a time,
+    see flows/locking.py); every run, successful or not, leaves its summary as a markdown artifact.
 
     Args:
         exports: folder of export files (default: $CVW_EXPORTS or data/exports).
         warehouse: build warehouse DuckDB file (default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb).
         published: DuckDB file BI tools read (default: $CVW_PUBLISHED or beside the warehouse).
         full_refresh: rebuild incremental models from all history.
+        settle_seconds: an export file modified less than this many seconds ago may still be being
+            written: the load waits and retries (scheduled deployments use 10; 0 loads what is there).
     """
     paths = Paths.resolve(
         exports=Path(exports) if exports else None,
         warehouse=Path(warehouse) if warehouse else None,
         published=Path(published) if published else None,
     )
-    run_id = str(flow_run.get_id() or uuid.uuid4().hex[:12])
-    return run_pipeline(paths, full_refresh=full_refresh, run_id=run_id)
+    summary = RunSummary(run_id=str(flow_run.get_id() or uuid.uuid4().hex[:12]), paths=paths)
+    try:
+        with locking.warehouse_lock(get_run_logger()):
+            run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
+    except Exception as exc:
+        summary.error = _one_line(exc)
+        _report(summary)
+        raise
+    _report(summary)
+    return summary
+
+
+def _report(summary: RunSummary) -> None:
+    """The run summary as a Prefect artifact; a failure to write it never hides the run's own outcome."""
+    try:
+        run_report.publish_run_artifact(summary)
+    except Exception as exc:  # pragma: no cover - the API went away mid-run
+        get_run_logger().warning("could not write the run summary artifact: %s", exc)
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
@@ -17,6 +18,18 @@ from flows.generate import generate_exports
 from tests.python.conftest import PROJECT_DIR
 
 PII_COLUMNS = {"email", "full_name", "name", "phone", "address", "comment", "response_comment"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect_server() -> Iterator[None]:
+    """Some tests below call the flow in this process: they run against a temporary Prefect server
+    that this fixture stops when the module ends. (Left to itself, Prefect starts one on the first
+    flow call and stops it at interpreter exit, after pytest has closed its output streams: its
+    "Stopping temporary server" log line then ends the run with a `--- Logging error ---` traceback.)"""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
 
 
 @pytest.fixture(scope="module")

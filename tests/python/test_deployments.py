@@ -1,0 +1,263 @@
+"""The deployments against a real Prefect server: `prefect server start` on loopback in a subprocess
+(its own PREFECT_HOME), `python -m flows serve` in another, runs triggered through the API.
+
+One server, one serving process and one generated sample (300 customers) are shared by the module;
+both subprocesses are stopped in teardown.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pytest
+
+from flows.config import Paths
+from flows.generate import generate_exports
+from flows.local_server import LocalServer, start_local_server
+from tests.python.conftest import PROJECT_DIR
+
+FLOW = "customer-value-pipeline"
+DEPLOYMENTS = ("nightly", "intraday", "full-refresh")
+RUN_TIMEOUT = 300
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    root = tmp_path_factory.mktemp("deployments")
+    exports = root / "exports"
+    generate_exports(exports, customers=300, seed=5, start=date(2023, 1, 1), end=date(2025, 6, 30))
+    # scheduled deployments wait until files are 10 s old: these were written long before
+    past = time.time() - 60
+    for path in exports.iterdir():
+        os.utime(path, (past, past))
+    return Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
+
+
+@pytest.fixture(scope="module")
+def server_starting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """`prefect server start` launched (not yet healthy); stopped at module end."""
+    root = tmp_path_factory.mktemp("prefect_server")
+    server = start_local_server(prefect_home=root / "home", log_path=root / "server.log", ui=False, wait=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def server(server_starting: LocalServer, sample: Paths) -> LocalServer:
+    """The server, healthy (the sample is generated while it starts)."""
+    server_starting.wait_until_healthy(timeout=120)
+    return server_starting
+
+
+@pytest.fixture(scope="module")
+def api(server: LocalServer, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
+    """This process talks to the test server (settings are read when used, so patch env and settings)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    monkeypatch_module.setenv("PREFECT_API_URL", server.api_url)
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield server.api_url
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def served(api: str, sample: Paths, tmp_path_factory: pytest.TempPathFactory) -> Iterator[subprocess.Popen]:
+    """`python -m flows serve` against the test server, until every deployment is registered."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    root = tmp_path_factory.mktemp("serve")
+    log = (root / "serve.log").open("wb")
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": api,
+        "PREFECT_HOME": str(root / "home"),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",  # pick up triggered runs quickly
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flows", "serve", "--exports", str(sample.exports),
+         "--warehouse", str(sample.warehouse), "--published", str(sample.published)],
+        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        with get_client(sync_client=True) as client:
+            while True:
+                assert process.poll() is None, (root / "serve.log").read_text()[-3000:]
+                try:
+                    for name in DEPLOYMENTS:
+                        client.read_deployment_by_name(f"{FLOW}/{name}")
+                    break
+                except ObjectNotFound:
+                    assert time.monotonic() < deadline, "deployments not registered within 120 s"
+                    time.sleep(1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()  # the runner shuts down gracefully on SIGTERM (SIGINT may be ignored in CI)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+        log.close()
+
+
+def wait_for_final(flow_run_ids: list, timeout: float = RUN_TIMEOUT) -> list:
+    from prefect.client.orchestration import get_client
+
+    deadline = time.monotonic() + timeout
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = [client.read_flow_run(i) for i in flow_run_ids]
+            if all(r.state is not None and r.state.is_final() for r in runs):
+                return runs
+            assert time.monotonic() < deadline, [(r.name, r.state_name) for r in runs]
+            time.sleep(2)
+
+
+def api_post(api: str, path: str, body: dict) -> list[dict]:
+    """POST a filter to the API (the sync client's read_task_runs/read_artifacts send nulls the server rejects)."""
+    import httpx
+
+    response = httpx.post(f"{api}{path}", json=body, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def writing_interval(api: str, flow_run_id) -> tuple[datetime, datetime]:
+    """From the first task's start to the last task's end: when the run loaded, built, validated, published."""
+    tasks = api_post(api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(flow_run_id)]}}, "limit": 50})
+    assert {t["name"].rsplit("-", 1)[0] for t in tasks} >= {"load exports", "dbt build", "validate marts", "publish marts"}
+    return (
+        min(datetime.fromisoformat(t["start_time"]) for t in tasks),
+        max(datetime.fromisoformat(t["end_time"]) for t in tasks),
+    )
+
+
+def run_artifact(api: str, flow_run_id) -> str:
+    """The run summary artifact of a flow run."""
+    artifacts = api_post(
+        api, "/artifacts/filter",
+        {"artifacts": {"flow_run_id": {"any_": [str(flow_run_id)]}, "key": {"any_": ["customer-value-run"]}}},
+    )
+    assert len(artifacts) == 1, artifacts
+    return str(artifacts[0]["data"])
+
+
+def test_the_three_deployments_are_registered_with_their_schedules(served: subprocess.Popen, sample: Paths) -> None:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        nightly, intraday, full = (client.read_deployment_by_name(f"{FLOW}/{name}") for name in DEPLOYMENTS)
+    assert [(s.schedule.cron, s.schedule.timezone) for s in nightly.schedules] == [("0 2 * * *", "Europe/Amsterdam")]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in intraday.schedules] == [("*/15 * * * *", "Europe/Amsterdam")]
+    assert full.schedules == []
+    assert nightly.parameters["full_refresh"] is False and full.parameters["full_refresh"] is True
+    assert nightly.parameters["warehouse"] == str(sample.warehouse)
+    assert intraday.global_concurrency_limit.limit == 1
+    assert intraday.concurrency_options.collision_strategy == "CANCEL_NEW"
+    # typed, documented parameters
+    properties = nightly.parameter_openapi_schema["properties"]
+    assert properties["full_refresh"]["type"] == "boolean"
+    assert "export files" in properties["exports"]["description"]
+
+
+@pytest.fixture(scope="module")
+def runs_at_once(served: subprocess.Popen) -> list:
+    """The nightly and the full-refresh deployment triggered at the same moment, both waited for.
+    (Shared by the tests below: each run builds the whole warehouse, so one pair keeps the module short.)"""
+    from prefect.deployments import run_deployment
+
+    triggered = [run_deployment(f"{FLOW}/{name}", timeout=0) for name in ("nightly", "full-refresh")]
+    return wait_for_final([r.id for r in triggered])
+
+
+def test_a_triggered_deployment_run_publishes_the_marts(runs_at_once: list, sample: Paths, api: str) -> None:
+    for run in runs_at_once:
+        assert run.state.is_completed(), f"{run.name}: {run.state.message}"
+        markdown = run_artifact(api, run.id)
+        assert f"run {run.id}: succeeded" in markdown
+        assert "**Marts published:** yes" in markdown
+    last = max(runs_at_once, key=lambda r: r.end_time)
+    with duckdb.connect(str(sample.published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.customers").fetchone()[0] > 0
+        assert con.execute("select run_id from marts._publication").fetchone()[0] == str(last.id)
+
+
+def test_two_runs_triggered_at_once_do_not_overlap(runs_at_once: list, api: str) -> None:
+    (start_a, end_a), (start_b, end_b) = sorted(writing_interval(api, r.id) for r in runs_at_once)
+    assert end_a <= start_b, f"the runs overlapped: {start_a}-{end_a} and {start_b}-{end_b}"
+    # both flow runs were running at the same time (one holding, one waiting for the writer slot):
+    # the global concurrency limit, not the order of triggering, kept them apart
+    a, b = runs_at_once
+    assert max(a.start_time, b.start_time) < min(a.end_time, b.end_time)
+
+
+def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, api: str, tmp_path: Path) -> None:
+    """`python -m flows deploy --pool`: the same deployments, run by the pool's workers from this checkout.
+    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended.)"""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="warehouse-host", type="process"))
+    result = subprocess.run(
+        [sys.executable, "-m", "flows", "deploy", "--pool", "warehouse-host", "--intraday-cron", "*/30 6-22 * * *",
+         "--exports", str(tmp_path / "exports"), "--warehouse", str(tmp_path / "w.duckdb")],
+        cwd=PROJECT_DIR, env={**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "home")},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    assert "deployed customer-value-pipeline/full-refresh to work pool warehouse-host" in result.stdout
+    with get_client(sync_client=True) as client:
+        deployments = {name: client.read_deployment_by_name(f"{FLOW}/{name}") for name in DEPLOYMENTS}
+    assert {d.work_pool_name for d in deployments.values()} == {"warehouse-host"}
+    assert {d.entrypoint for d in deployments.values()} == {"flows/pipeline.py:customer_value_pipeline"}
+    assert deployments["nightly"].pull_steps == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_DIR)}}
+    ]
+    assert [s.schedule.cron for s in deployments["intraday"].schedules] == ["*/30 6-22 * * *"]
+    assert deployments["full-refresh"].parameters["warehouse"] == str(tmp_path / "w.duckdb")
+
+
+def test_a_bad_schedule_is_refused_with_a_one_line_cause() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flows", "serve", "--nightly-cron", "0 25 * * *"],
+        cwd=PROJECT_DIR, env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("error: nightly schedule '0 25 * * *' in 'Europe/Amsterdam': ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_prefect_yaml_defines_the_same_deployments_as_serve() -> None:
+    """prefect.yaml (for `prefect deploy`) and flows/serve.py must not drift apart."""
+    import yaml
+
+    from flows.serve import DEFAULT_INTRADAY_CRON, DEFAULT_NIGHTLY_CRON, ENTRYPOINT, SCHEDULED_SETTLE_SECONDS
+
+    config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())
+    by_name = {d["name"]: d for d in config["deployments"]}
+    assert set(by_name) == set(DEPLOYMENTS)
+    assert {d["entrypoint"] for d in by_name.values()} == {ENTRYPOINT}
+    assert by_name["nightly"]["schedules"] == [{"cron": DEFAULT_NIGHTLY_CRON, "timezone": "Europe/Amsterdam"}]
+    assert by_name["intraday"]["schedules"] == [{"cron": DEFAULT_INTRADAY_CRON, "timezone": "Europe/Amsterdam"}]
+    assert by_name["full-refresh"]["schedules"] == []
+    assert by_name["intraday"]["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    assert [by_name[n]["parameters"]["full_refresh"] for n in DEPLOYMENTS] == [False, False, True]
+    assert {by_name[n]["parameters"]["settle_seconds"] for n in DEPLOYMENTS} == {SCHEDULED_SETTLE_SECONDS}

@@ -1,0 +1,248 @@
+"""What a run retries and what it fails fast on (flows/resilience.py), and the run summary that every
+run leaves as a Prefect artifact (flows/run_report.py). Plain functions, real files and DuckDB locks."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+import duckdb
+import pytest
+
+from flows import resilience
+from flows.config import Paths
+from flows.ingest import ContractError, FileResult, LoadReport
+from flows.pipeline import RunSummary, build_task, load_task, publish_task, validate_task
+from flows.run_report import run_summary_markdown
+from flows.transform import DbtError, DbtResult, NodeResult
+from flows.validate import FailedExpectation, SuiteResult, ValidationError, ValidationReport
+
+
+# --------------------------------------------------------------------------- files still being written
+
+
+def test_a_file_modified_within_the_settle_period_is_not_loaded_yet(exports: Path) -> None:
+    old = exports / "orders_2025-01-01.csv"
+    new = exports / "orders_2025-01-02.csv"
+    hidden = exports / ".orders_2025-01-03.csv.part"
+    for path in (old, new, hidden):
+        path.write_text("order_id\n")
+    now = time.time()
+    os.utime(old, (now - 60, now - 60))
+    os.utime(new, (now - 3, now - 3))
+    assert resilience.unsettled_files(exports, settle=10, now=now) == [new]
+    with pytest.raises(resilience.ExportsStillBeingWritten, match=r"1 export file\(s\) changed in the last 10 s .*orders_2025-01-02.csv"):
+        resilience.ensure_exports_settled(exports, 10, now=now)
+    # once the file has been quiet for the settle period it loads; 0 disables the check
+    resilience.ensure_exports_settled(exports, 10, now=now + 8)
+    resilience.ensure_exports_settled(exports, 0, now=now)
+
+
+def test_a_file_still_growing_is_caught_on_every_write(exports: Path) -> None:
+    growing = exports / "survey_responses_2025-01-01.csv"
+    growing.write_text("response_id\n")
+    os.utime(growing, (time.time() - 60, time.time() - 60))
+    assert resilience.unsettled_files(exports, settle=10) == []
+    with growing.open("a") as handle:  # the upload goes on
+        handle.write("r1\n")
+    assert resilience.unsettled_files(exports, settle=10) == [growing]
+
+
+# --------------------------------------------------------------------------- a locked warehouse
+
+
+def hold_write_lock(warehouse: Path) -> subprocess.Popen:
+    """Another process with the warehouse open for writing (as a running dbt or a second run)."""
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "ok"
+    return holder
+
+
+def test_a_warehouse_locked_by_another_process_is_a_transient_error(warehouse: Path) -> None:
+    holder = hold_write_lock(warehouse)
+    try:
+        with pytest.raises(resilience.WarehouseLocked, match="in use by another process: .*lock"):
+            resilience.ensure_warehouse_writable(warehouse)
+        with pytest.raises(duckdb.Error) as raised:
+            duckdb.connect(str(warehouse))
+        assert resilience.is_lock_error(raised.value)
+        assert resilience.is_retryable(raised.value)
+        assert isinstance(resilience.as_transient(raised.value, warehouse), resilience.WarehouseLocked)
+    finally:
+        holder.communicate("")
+    resilience.ensure_warehouse_writable(warehouse)  # free again
+
+
+# --------------------------------------------------------------------------- retry or fail fast
+
+
+def failed_state(exc: BaseException) -> SimpleNamespace:
+    return SimpleNamespace(data=exc)
+
+
+@pytest.mark.parametrize(
+    "exc, retried",
+    [
+        (resilience.ExportsStillBeingWritten([Path("orders.csv")], 10), True),
+        (resilience.WarehouseLocked(Path("w.duckdb"), "IO Error: Could not set lock on file"), True),
+        (duckdb.IOException('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held'), True),
+        (ContractError("missing required column order_id"), False),
+        (DbtError(DbtResult(["dbt", "build"], 1, [NodeResult("unique_orders_order_id", "test", "fail", failures=2)])), False),
+        (ValidationError(ValidationReport(success=False)), False),
+        (duckdb.CatalogException("Table with name orders does not exist"), False),
+        (FileNotFoundError("exports folder does not exist"), False),
+    ],
+)
+def test_retry_only_what_waiting_can_cure(exc: BaseException, retried: bool) -> None:
+    assert resilience.retry_condition(None, None, failed_state(exc)) is retried
+
+
+def test_the_tasks_retry_transient_errors_only() -> None:
+    for task in (load_task, build_task, validate_task, publish_task):
+        assert task.retry_condition_fn is resilience.retry_condition, task.name
+        assert task.retries >= 2, task.name
+
+
+# --------------------------------------------------------------------------- the run summary artifact
+
+
+def paths() -> Paths:
+    return Paths.resolve(exports=Path("/data/exports"), warehouse=Path("/w/build.duckdb"), published=Path("/w/published.duckdb"))
+
+
+def load_report() -> LoadReport:
+    return LoadReport(
+        files=[
+            FileResult("orders_2025-01-02.csv", "orders", "loaded", 10, 8, 2, load_id=3),
+            FileResult("customers_2025-01-02.csv", "customers", "rejected", 4, 0, 4, "file rejected: missing required column customer_id"),
+            FileResult("orders_2025-01-01.csv", "orders", "skipped", message="same content as orders_2025-01-01.csv (loaded)"),
+        ]
+    )
+
+
+def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_nothing_was_published() -> None:
+    summary = RunSummary(run_id="run-1", paths=paths(), load=load_report())
+    summary.dbt = DbtResult(
+        ["dbt", "build"], 1,
+        [NodeResult("customers", "model", "success"), NodeResult("unique_orders_order_id", "test", "fail", "Got 2 results", 2),
+         NodeResult("not_null_orders_customer_id", "test", "pass")],
+    )
+    summary.error = "DbtError: dbt: 1 failed: unique_orders_order_id (fail, 2 rows)"
+    markdown = run_summary_markdown(summary)
+    assert markdown.startswith("# Customer-value pipeline run run-1: failed\n")
+    assert "**Error:** DbtError: dbt: 1 failed: unique_orders_order_id (fail, 2 rows)" in markdown
+    assert "**Marts published:** no (the previous publication is unchanged)" in markdown
+    assert "Files loaded: 1, skipped (already loaded): 1, rejected: 1, ignored: 0." in markdown
+    assert "Rows read 14 = loaded 8 + quarantined 6 (reasons in table `raw.quarantine`)." in markdown
+    assert "| orders_2025-01-02.csv | orders | loaded | 10 | 8 | 2 |  |" in markdown
+    assert "| customers_2025-01-02.csv | customers | rejected | 4 | 0 | 4 | file rejected: missing required column customer_id |" in markdown
+    assert "orders_2025-01-01.csv |" not in markdown  # skipped files are counted, not listed
+    assert "1 models built, 1 tests passed, 0 warned, 1 failed (exit code 1)." in markdown
+    assert "- `unique_orders_order_id` (test, fail, 2 rows): Got 2 results" in markdown
+    assert "## Great Expectations\n\nNot reached." in markdown
+
+
+def test_the_artifact_of_a_run_failed_on_an_expectation_names_the_expectation() -> None:
+    failed = FailedExpectation("expect_column_values_to_be_between", ("nps",), "failed on 3 rows", 3)
+    summary = RunSummary(run_id="run-2", paths=paths(), load=LoadReport(), dbt=DbtResult(["dbt", "build"], 0))
+    summary.validation = ValidationReport(success=False, results=[SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed])])
+    summary.error = "ValidationError: nps: expect_column_values_to_be_between(nps) failed on 3 rows"
+    markdown = run_summary_markdown(summary)
+    assert "Failed: 5 expectations evaluated in 1 suites, 1 failed." in markdown
+    assert "- `nps`: expect_column_values_to_be_between(nps) failed on 3 rows" in markdown
+    assert "**Marts published:** no" in markdown
+    assert "Rows read 0 = loaded 0 + quarantined 0." in markdown
+
+
+def test_the_artifact_of_a_successful_run_says_where_the_marts_were_published() -> None:
+    summary = RunSummary(run_id="run-3", paths=paths(), load=load_report(), dbt=DbtResult(["dbt", "build"], 0),
+                         validation=ValidationReport(success=True, results=[SuiteResult("s", "customers", evaluated=7)]),
+                         published=True, seconds={"load": 1.25, "dbt build": 20.0})
+    markdown = run_summary_markdown(summary)
+    assert markdown.startswith("# Customer-value pipeline run run-3: succeeded\n")
+    assert "**Error:**" not in markdown
+    assert "**Marts published:** yes (`/w/published.duckdb`)" in markdown
+    assert "Passed: 7 expectations evaluated in 1 suites, 0 failed." in markdown
+    assert "load 1.2 s, dbt build 20.0 s" in markdown
+
+
+def test_the_artifact_of_a_run_that_failed_before_loading_says_so() -> None:
+    summary = RunSummary(run_id="run-4", paths=paths(), error="ExportsStillBeingWritten: 1 export file(s) changed | x")
+    markdown = run_summary_markdown(summary)
+    assert "**Error:** ExportsStillBeingWritten: 1 export file(s) changed \\| x" in markdown
+    assert markdown.count("Not reached.") == 3
+
+
+# --------------------------------------------------------------------------- the retries in a real Prefect run
+
+
+@pytest.fixture(scope="module")
+def prefect_server() -> Iterator[None]:
+    """A temporary Prefect server for the in-process flow runs below, stopped at module end."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
+
+
+def load_attempts(paths: Paths) -> tuple[bool, Any, int]:
+    """Run the load task in a flow (retry delay 1 s). Returns whether it completed, its result (the
+    exception when it failed) and how often it ran."""
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+
+    quick_load = load_task.with_options(retry_delay_seconds=1)
+
+    @flow(name="load-with-retries")
+    def load_flow() -> tuple[bool, Any, Any]:
+        state = quick_load(paths, "test-run", return_state=True)
+        return state.is_completed(), state.result(raise_on_failure=False), state.state_details.task_run_id
+
+    completed, result, task_run_id = load_flow()
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_run(task_run_id).run_count
+    return completed, result, runs
+
+
+def test_a_locked_warehouse_is_retried_until_it_is_free(
+    prefect_server: None, exports: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows import ingest
+
+    (exports / "customers_2025-01-01.csv").write_text("customer_id,created_at,email\nc1,2025-01-01T10:00:00+01:00,a@b.eu\n")
+    holder = hold_write_lock(warehouse)
+    load_exports = ingest.load_exports
+
+    def load_then_release(*args: Any, **kwargs: Any) -> Any:
+        """The real load; after the first attempt the other process lets go of the file."""
+        try:
+            return load_exports(*args, **kwargs)
+        finally:
+            if holder.poll() is None:
+                holder.communicate("")
+
+    monkeypatch.setattr(ingest, "load_exports", load_then_release)
+    try:
+        completed, report, runs = load_attempts(Paths.resolve(exports=exports, warehouse=warehouse))
+    finally:
+        if holder.poll() is None:
+            holder.communicate("")
+    assert completed, report
+    assert runs == 2
+    assert report.rows_loaded == 1
+
+
+def test_a_missing_exports_folder_fails_at_once(prefect_server: None, tmp_path: Path, warehouse: Path) -> None:
+    completed, error, runs = load_attempts(Paths.resolve(exports=tmp_path / "nope", warehouse=warehouse))
+    assert not completed
+    assert runs == 1
+    assert isinstance(error, FileNotFoundError) and "does not exist" in str(error)
