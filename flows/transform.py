@@ -4,10 +4,17 @@ dbt runs as a subprocess, one invocation at a time per warehouse file: DuckDB al
 writing process per file, and a subprocess is sure to release it when it ends (dbt-core
 does not support parallel in-process invocations either). The per-node outcome is read
 from dbt's own `run_results.json`.
+
+dbt's unit tests check the SQL of the models on fixed, hand-written input: their outcome depends
+on the project's code and vars only, never on the warehouse's data. `build` therefore runs them
+when the code or vars changed since the last build that passed them in the same target folder
+(and on every full refresh), and skips them on the runs in between, e.g. the intraday
+incremental runs (README "Performance").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -33,6 +40,7 @@ class DbtResult:
     return_code: int
     nodes: list[NodeResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
+    unit_tests_skipped: bool = False  # the code and vars were those of a build that passed them
 
     @property
     def success(self) -> bool:
@@ -121,16 +129,53 @@ def run_dbt(
     return result
 
 
+#: Folders and files whose content the unit tests' outcome depends on.
+CODE_PATHS = ("models", "macros", "tests/dbt", "seeds", "snapshots", "dbt_project.yml")
+UNIT_TESTS_PASSED = "unit_tests_passed.sha256"
+
+
+def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
+    """SHA-256 of the dbt project's code (CODE_PATHS), the vars given and the dbt version."""
+    from importlib.metadata import version
+
+    dbt_version = f"{version('dbt-core')} {version('dbt-duckdb')} duckdb {version('duckdb')}"
+    digest = hashlib.sha256(f"dbt {dbt_version}\nvars {json.dumps(dbt_vars or {}, sort_keys=True)}\n".encode())
+    for name in CODE_PATHS:
+        root = PROJECT_DIR / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.exists() else []
+        for path in files:
+            digest.update(f"{path.relative_to(PROJECT_DIR)}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def build(
     warehouse: Path,
     target_path: Path,
     full_refresh: bool = False,
     dbt_vars: dict[str, object] | None = None,
     quiet: bool = False,
+    unit_tests: bool | None = None,
 ) -> DbtResult:
-    """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed."""
+    """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed.
+
+    unit_tests: None runs dbt's unit tests on a full refresh and whenever the code or vars differ
+    from those of the last build in `target_path` that passed them (see the module docstring);
+    True or False forces them on or off.
+    """
+    fingerprint = code_fingerprint(dbt_vars)
+    passed = target_path / UNIT_TESTS_PASSED
+    if unit_tests is None:
+        unit_tests = full_refresh or not passed.exists() or passed.read_text().strip() != fingerprint
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    if unit_tests:
+        passed.unlink(missing_ok=True)
+    else:
+        args += ["--exclude-resource-type", "unit_test"]
     result = run_dbt(args, warehouse, target_path, dbt_vars=dbt_vars, quiet=quiet)
+    result.unit_tests_skipped = not unit_tests
     if not result.success:
         raise DbtError(result)
+    if unit_tests:
+        passed.write_text(fingerprint + "\n")
     return result

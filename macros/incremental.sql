@@ -10,25 +10,26 @@
 {%- endmacro %}
 
 
-{#- Customers whose completed orders changed since the model was last built, for incremental
-    models that hold every customer's whole history (delete+insert by customer_id). `this` has
-    columns customer_id, load_id (latest load among the row's orders) and `last_order_date_column`
-    (the latest order day the row covers). A customer is refreshed when
-    - an order of theirs arrived in a later load: every customer the order ever belonged to, so
-      that a corrected re-export that moves an order to another customer refreshes both;
-    - the as-of date moved forward over their completed orders (days after those the model
-      already covers and up to the new as-of date);
-    - the as-of date moved back before days the model covers for them. -#}
-{% macro customers_with_changed_orders(last_order_date_column) -%}
+{#- Customers with an order version loaded after the last load the incremental model (`this`,
+    with a load_id column) has processed: every customer each such order ever belonged to, so
+    that a corrected re-export that moves an order to another customer refreshes both. -#}
+{% macro customers_with_new_order_versions() -%}
     select raw_orders.customer_id
     from {{ source('crm', 'orders') }} as raw_orders
     where raw_orders.order_id in (
         select order_id from {{ source('crm', 'orders') }}
         where _load_id > {{ load_watermark() }}
     )
+{%- endmacro %}
 
-    union
 
+{#- Customers whose completed orders the as-of date crossed since the incremental model (`this`)
+    was built, for models over completed orders on or before the as-of date; `this` has a column
+    `last_order_date_column`, the latest order day a row covers:
+    - the as-of date moved forward: completed orders on days after those the model covers, up to
+      the new as-of date;
+    - the as-of date moved back before days the model covers. -#}
+{% macro customers_crossed_by_as_of_date(last_order_date_column) -%}
     select orders.customer_id
     from {{ ref('stg_crm__orders') }} as orders
     cross join {{ ref('int_as_of_date_resolved') }} as as_of

@@ -39,6 +39,8 @@ INCREMENTAL_MODELS = {
     "staging.stg_crm__contacts",
     "staging.stg_survey__survey_responses",
     "intermediate.int_customer_order_days_aggregated",
+    "intermediate.int_customer_periods_aggregated",
+    "marts.orders",
 }
 
 
@@ -49,6 +51,8 @@ class Scenario:
     day_1_audit_figures: list[tuple]
     changed_orders: dict[str, str]  # order_id -> what the day-2 correction did
     changed_dates: list[date]  # order dates touched by the corrections (old and new versions)
+    builds: dict[str, transform.DbtResult]  # day 1, day 2 (incremental), full refresh
+    late_crm_record: str  # customer with day-1 orders whose CRM record arrives on day 2
 
 
 def query(path: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -126,6 +130,20 @@ def write_day_2_corrections(warehouse: Path, folder: Path) -> tuple[dict[str, st
     return changed, dates
 
 
+def hold_back_crm_record(customers_file: Path, later_file: Path) -> str:
+    """Move the CRM record of a 2024 customer with orders from the history to a day-2 file."""
+    with duckdb.connect() as con:
+        con.execute(f"create table records as select * from read_csv('{customers_file}', all_varchar = true)")
+        orders = customers_file.parent / "orders_*.csv"
+        customer_id = con.execute(
+            f"select min(customer_id) from records where customer_id in (select customer_id from read_csv('{orders}', all_varchar = true))"
+        ).fetchone()[0]
+        later_file.parent.mkdir(parents=True, exist_ok=True)
+        con.execute(f"copy (select * from records where customer_id = '{customer_id}') to '{later_file}' (header)")
+        con.execute(f"copy (select * from records where customer_id <> '{customer_id}') to '{customers_file}' (header)")
+    return customer_id
+
+
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     root = tmp_path_factory.mktemp("incremental")
@@ -133,10 +151,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     generate_exports(exports, customers=600, seed=23, start=date(2023, 1, 1), end=date(2025, 6, 30))
     moved = hold_back_after(exports, CUTOFF, day_2)
     assert moved.get("orders", 0) > 0 and moved.get("customers", 0) > 0
+    late_record = hold_back_crm_record(exports / "customers_2024-12-31.csv", day_2 / f"customers_{DAY_2}_late_record.csv")
 
     warehouse = root / "incremental.duckdb"
     ingest.load_exports(warehouse, exports, run_id="day-1")
-    build(warehouse)
+    builds = {"day 1": build(warehouse)}
+    assert query(warehouse, f"select bool_or(is_customer_in_crm) from marts.orders where customer_id = '{late_record}'") == [(False,)]
     day_1_audit_figures = query(warehouse, "select * exclude (as_of_date) from marts.customer_audit_figures where is_complete")
 
     changed_orders, changed_dates = write_day_2_corrections(warehouse, day_2)
@@ -144,12 +164,12 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
         shutil.copy(path, exports / path.name)
     report = ingest.load_exports(warehouse, exports, run_id="day-2")
     assert {f.file_name for f in report.by_status("loaded")} == {p.name for p in day_2.iterdir()}
-    build(warehouse)
+    builds["day 2"] = build(warehouse)
 
     full_refresh = root / "full_refresh.duckdb"
     shutil.copy(warehouse, full_refresh)
-    build(full_refresh, full_refresh=True)
-    return Scenario(warehouse, full_refresh, day_1_audit_figures, changed_orders, changed_dates)
+    builds["full refresh"] = build(full_refresh, full_refresh=True)
+    return Scenario(warehouse, full_refresh, day_1_audit_figures, changed_orders, changed_dates, builds, late_record)
 
 
 def tables(path: Path) -> list[str]:
@@ -175,6 +195,15 @@ def test_the_incremental_models_are_built_incrementally(scenario: Scenario) -> N
     day_2_loads = query(scenario.incremental, "select min(load_id) from raw.load_manifest where run_id = 'day-2'")[0][0]
     for table in sorted(INCREMENTAL_MODELS):
         assert query(scenario.incremental, f"select count(*) from {table} where load_id >= {day_2_loads}")[0][0] > 0, table
+
+
+def test_unit_tests_run_when_the_code_is_new_to_the_target_folder_and_on_full_refresh(scenario: Scenario) -> None:
+    # day 1: a new target folder; day 2: same code and vars, unit tests skipped; full refresh: run
+    ran = {name: result.count("unit_test", "pass") for name, result in scenario.builds.items()}
+    assert ran["day 1"] > 0 and ran["full refresh"] == ran["day 1"]
+    assert ran["day 2"] == 0 and scenario.builds["day 2"].unit_tests_skipped
+    assert scenario.builds["day 2"].count("test", "pass") > 0  # data tests always run
+    assert transform.code_fingerprint({"churn_window_days": 180}) != transform.code_fingerprint()
 
 
 def test_an_incremental_run_gives_what_a_full_refresh_gives(scenario: Scenario) -> None:
@@ -208,6 +237,7 @@ def test_day_2_corrections_reached_the_marts(scenario: Scenario) -> None:
         (True, date.fromisoformat(DAY_2))
     ]
     assert query(scenario.incremental, "select count(*) from staging.stg_survey__survey_responses where response_id = 'R9999001'") == [(1,)]
+    assert query(scenario.incremental, f"select bool_and(is_customer_in_crm) from marts.orders where customer_id = '{scenario.late_crm_record}'") == [(True,)]
 
 
 def test_closed_periods_change_only_when_their_data_changed(scenario: Scenario) -> None:

@@ -16,7 +16,11 @@ with
 {% if is_incremental() -%}
 customers_to_refresh as (
 
-    {{ customers_with_changed_orders('order_date') }}
+    {{ customers_with_new_order_versions() }}
+
+    union
+
+    {{ customers_crossed_by_as_of_date('order_date') }}
 
 ),
 
