@@ -5,11 +5,13 @@ writing process per file, and a subprocess is sure to release it when it ends (d
 does not support parallel in-process invocations either). The per-node outcome is read
 from dbt's own `run_results.json`.
 
-dbt's unit tests check the SQL of the models on fixed, hand-written input: their outcome depends
-on the project's code and vars only, never on the warehouse's data. `build` therefore runs them
-when the code or vars changed since the last build that passed them in the same target folder
-(and on every full refresh), and skips them on the runs in between, e.g. the intraday
-incremental runs (README "Performance").
+Incremental models keep rows computed by earlier runs, so they are only right while the code and
+vars that computed them are unchanged; dbt's unit tests check the SQL on fixed, hand-written input,
+so their outcome depends on the code and vars only, never on the data. `build` therefore keeps a
+fingerprint of the dbt code and vars of its last successful build in the target folder: when the
+fingerprint differs (or is missing) the build is a full refresh with unit tests; when it is the
+same, the build is incremental and skips the unit tests, which passed on this very code
+(README "Incremental runs").
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ class DbtResult:
     nodes: list[NodeResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     unit_tests_skipped: bool = False  # the code and vars were those of a build that passed them
+    full_refresh: bool = False
+    code_changed: bool = False  # the dbt code or vars differ from the last successful build's
 
     @property
     def success(self) -> bool:
@@ -131,7 +135,7 @@ def run_dbt(
 
 #: Folders and files whose content the unit tests' outcome depends on.
 CODE_PATHS = ("models", "macros", "tests/dbt", "seeds", "snapshots", "dbt_project.yml")
-UNIT_TESTS_PASSED = "unit_tests_passed.sha256"
+LAST_BUILD_FINGERPRINT = "last_build_code.sha256"
 
 
 def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
@@ -159,23 +163,29 @@ def build(
 ) -> DbtResult:
     """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed.
 
-    unit_tests: None runs dbt's unit tests on a full refresh and whenever the code or vars differ
-    from those of the last build in `target_path` that passed them (see the module docstring);
-    True or False forces them on or off.
+    full_refresh: True rebuilds every model from raw; False builds incrementally, except when the
+    dbt code or vars differ from those of the last successful build in `target_path` (then it is a
+    full refresh: rows kept from earlier runs were computed by other code).
+    unit_tests: None runs dbt's unit tests when the build is a full refresh or the code changed,
+    and skips them otherwise; True or False forces them on or off.
     """
     fingerprint = code_fingerprint(dbt_vars)
-    passed = target_path / UNIT_TESTS_PASSED
+    last_build = target_path / LAST_BUILD_FINGERPRINT
+    code_changed = not last_build.exists() or last_build.read_text().strip() != fingerprint
+    full_refresh = full_refresh or code_changed
     if unit_tests is None:
-        unit_tests = full_refresh or not passed.exists() or passed.read_text().strip() != fingerprint
+        unit_tests = full_refresh
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
-    if unit_tests:
-        passed.unlink(missing_ok=True)
-    else:
+    if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    if code_changed:
+        last_build.unlink(missing_ok=True)
     result = run_dbt(args, warehouse, target_path, dbt_vars=dbt_vars, quiet=quiet)
     result.unit_tests_skipped = not unit_tests
+    result.full_refresh = full_refresh
+    result.code_changed = code_changed
     if not result.success:
         raise DbtError(result)
-    if unit_tests:
-        passed.write_text(fingerprint + "\n")
+    if code_changed and unit_tests:  # a full refresh on this code passed its unit tests
+        last_build.write_text(fingerprint + "\n")
     return result

@@ -197,12 +197,14 @@ def test_the_incremental_models_are_built_incrementally(scenario: Scenario) -> N
         assert query(scenario.incremental, f"select count(*) from {table} where load_id >= {day_2_loads}")[0][0] > 0, table
 
 
-def test_unit_tests_run_when_the_code_is_new_to_the_target_folder_and_on_full_refresh(scenario: Scenario) -> None:
-    # day 1: a new target folder; day 2: same code and vars, unit tests skipped; full refresh: run
-    ran = {name: result.count("unit_test", "pass") for name, result in scenario.builds.items()}
-    assert ran["day 1"] > 0 and ran["full refresh"] == ran["day 1"]
-    assert ran["day 2"] == 0 and scenario.builds["day 2"].unit_tests_skipped
-    assert scenario.builds["day 2"].count("test", "pass") > 0  # data tests always run
+def test_new_code_builds_fully_with_unit_tests_and_the_same_code_incrementally(scenario: Scenario) -> None:
+    # day 1: no earlier build in the target folder; day 2: same code and vars; then --full-refresh
+    day_1, day_2, refresh = (scenario.builds[k] for k in ("day 1", "day 2", "full refresh"))
+    assert day_1.full_refresh and day_1.code_changed and not day_1.unit_tests_skipped
+    assert day_1.count("unit_test", "pass") > 0 and refresh.count("unit_test", "pass") == day_1.count("unit_test", "pass")
+    assert not day_2.full_refresh and not day_2.code_changed
+    assert day_2.unit_tests_skipped and day_2.count("unit_test") == 0
+    assert day_2.count("test", "pass") > 0  # data tests run on every build
     assert transform.code_fingerprint({"churn_window_days": 180}) != transform.code_fingerprint()
 
 
