@@ -9,7 +9,8 @@
    again in a fresh process: only the new files are loaded and dbt builds incrementally.
 
 Each run is timed per step: Python and Prefect start-up (imports, temporary server, flow and task
-orchestration: the process's wall time minus the steps), load, dbt start-up and parse, dbt build
+orchestration: the process's wall time minus the steps; with --prefect-server both runs use one
+server started beforehand, as served deployments do), load, dbt start-up and parse, dbt build
 (models and tests), Great Expectations validation and publication; below them, dbt's execution
 time per kind of node (incremental and table models, data and unit tests) summed over its
 threads. No test asserts on timings: they depend on the machine.
@@ -50,6 +51,7 @@ def main(
     days_held_back: int = typer.Option(1, "--days-held-back", min=1, help="Days of records delivered by the incremental run (1 day is about 0.1 % of the orders)."),
     workdir: Path = typer.Option(PROJECT_DIR / "warehouse" / "benchmark", "--workdir", help="Folder for the exports and warehouses (emptied first)."),
     seed: int = typer.Option(42, "--seed"),
+    prefect_server: bool = typer.Option(False, "--prefect-server", help="Run both against a Prefect server started once beforehand (as served deployments run), instead of a temporary server per run."),
 ) -> None:
     """Generate the data set, time a full run and an incremental run, and print both per step."""
     import shutil
@@ -73,11 +75,47 @@ def main(
     )
 
     paths = Paths.resolve(exports=exports, warehouse=workdir / "build.duckdb", published=workdir / "published.duckdb")
-    full = timed_run(paths, workdir / "full.json")
-    for path in sorted(delivery.iterdir()):
-        shutil.move(str(path), exports / path.name)
-    incremental = timed_run(paths, workdir / "incremental.json")
-    print_table(full, incremental, generated["orders"], held_back.get("orders", 0))
+    server = start_prefect_server(workdir) if prefect_server else None
+    try:
+        full = timed_run(paths, workdir / "full.json")
+        for path in sorted(delivery.iterdir()):
+            shutil.move(str(path), exports / path.name)
+        incremental = timed_run(paths, workdir / "incremental.json")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+    print_table(full, incremental, generated["orders"], held_back.get("orders", 0), prefect_server)
+
+
+def start_prefect_server(workdir: Path) -> subprocess.Popen:
+    """`prefect server start` on a free loopback port; the runs use it through PREFECT_API_URL."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    os.environ["PREFECT_HOME"] = str(workdir / ".prefect")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{api}/health", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError("the Prefect server did not start")
+            time.sleep(0.5)
+    os.environ["PREFECT_API_URL"] = api
+    return server
 
 
 def timed_run(paths: Paths, out: Path) -> dict[str, float]:
@@ -132,9 +170,10 @@ def dbt_node_seconds(target: Path) -> dict[str, float]:
     return dict(sorted(kinds.items()))
 
 
-def print_table(full: dict[str, float], incremental: dict[str, float], orders: int, new_orders: int) -> None:
+def print_table(full: dict[str, float], incremental: dict[str, float], orders: int, new_orders: int, prefect_server: bool) -> None:
+    server = "a running Prefect server" if prefect_server else "a temporary Prefect server per run"
     table = Table(
-        title=f"{orders:,} orders; the incremental run adds {new_orders:,} ({new_orders / orders:.2%}) "
+        title=f"{orders:,} orders; the incremental run adds {new_orders:,} ({new_orders / orders:.2%}); {server} "
         f"- {os.cpu_count()} cores, {platform.system()} {platform.machine()}, Python {platform.python_version()}",
         title_justify="left",
     )
