@@ -46,6 +46,8 @@ def dbt_line(result: "DbtResult") -> str:
         f"dbt build: {models} models built, {result.count('seed', 'success')} seeds, "
         f"{tests_passed} tests passed, {warned} warned, {len(result.failed)} failed "
         f"({result.elapsed_seconds:.1f} s)"
+        + ("; full refresh" + (" (dbt code or vars changed)" if result.code_changed else "") if result.full_refresh else "; incremental")
+        + ("; unit tests skipped (code and vars unchanged since they passed)" if result.unit_tests_skipped else "")
     )
 
 

@@ -4,10 +4,19 @@ dbt runs as a subprocess, one invocation at a time per warehouse file: DuckDB al
 writing process per file, and a subprocess is sure to release it when it ends (dbt-core
 does not support parallel in-process invocations either). The per-node outcome is read
 from dbt's own `run_results.json`.
+
+Incremental models keep rows computed by earlier runs, so they are only right while the code and
+vars that computed them are unchanged; dbt's unit tests check the SQL on fixed, hand-written input,
+so their outcome depends on the code and vars only, never on the data. `build` therefore keeps a
+fingerprint of the dbt code and vars of its last successful build in the target folder: when the
+fingerprint differs (or is missing) the build is a full refresh with unit tests; when it is the
+same, the build is incremental and skips the unit tests, which passed on this very code
+(README "Incremental runs").
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -33,6 +42,9 @@ class DbtResult:
     return_code: int
     nodes: list[NodeResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
+    unit_tests_skipped: bool = False  # the code and vars were those of a build that passed them
+    full_refresh: bool = False
+    code_changed: bool = False  # the dbt code or vars differ from the last successful build's
 
     @property
     def success(self) -> bool:
@@ -121,16 +133,59 @@ def run_dbt(
     return result
 
 
+#: Folders and files whose content the unit tests' outcome depends on.
+CODE_PATHS = ("models", "macros", "tests/dbt", "seeds", "snapshots", "dbt_project.yml")
+LAST_BUILD_FINGERPRINT = "last_build_code.sha256"
+
+
+def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
+    """SHA-256 of the dbt project's code (CODE_PATHS), the vars given and the dbt version."""
+    from importlib.metadata import version
+
+    dbt_version = f"{version('dbt-core')} {version('dbt-duckdb')} duckdb {version('duckdb')}"
+    digest = hashlib.sha256(f"dbt {dbt_version}\nvars {json.dumps(dbt_vars or {}, sort_keys=True)}\n".encode())
+    for name in CODE_PATHS:
+        root = PROJECT_DIR / name
+        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.exists() else []
+        for path in files:
+            digest.update(f"{path.relative_to(PROJECT_DIR)}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def build(
     warehouse: Path,
     target_path: Path,
     full_refresh: bool = False,
     dbt_vars: dict[str, object] | None = None,
     quiet: bool = False,
+    unit_tests: bool | None = None,
 ) -> DbtResult:
-    """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed."""
+    """`dbt build` (seeds, models, snapshots, unit and data tests); raises DbtError naming what failed.
+
+    full_refresh: True rebuilds every model from raw; False builds incrementally, except when the
+    dbt code or vars differ from those of the last successful build in `target_path` (then it is a
+    full refresh: rows kept from earlier runs were computed by other code).
+    unit_tests: None runs dbt's unit tests when the build is a full refresh or the code changed,
+    and skips them otherwise; True or False forces them on or off.
+    """
+    fingerprint = code_fingerprint(dbt_vars)
+    last_build = target_path / LAST_BUILD_FINGERPRINT
+    code_changed = not last_build.exists() or last_build.read_text().strip() != fingerprint
+    full_refresh = full_refresh or code_changed
+    if unit_tests is None:
+        unit_tests = full_refresh
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    if not unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
+    if code_changed:
+        last_build.unlink(missing_ok=True)
     result = run_dbt(args, warehouse, target_path, dbt_vars=dbt_vars, quiet=quiet)
+    result.unit_tests_skipped = not unit_tests
+    result.full_refresh = full_refresh
+    result.code_changed = code_changed
     if not result.success:
         raise DbtError(result)
+    if code_changed and unit_tests:  # a full refresh on this code passed its unit tests
+        last_build.write_text(fingerprint + "\n")
     return result

@@ -1,8 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_keys',
+        unique_key='customer_id',
+        placeholder_column='order_date',
+        on_schema_change='fail'
+    )
+}}
+{# Incremental by customer: a run recomputes the whole history of every customer whose orders
+   changed (macros/incremental.sql), so the first-order and previous-order logic below always
+   sees all of a customer's orders. #}
+-- depends_on: {{ source('crm', 'orders') }}
 with
 
+{% if is_incremental() -%}
+customers_to_refresh as (
+
+    {{ customers_with_new_order_versions() }}
+
+    union
+
+    {{ customers_crossed_by_as_of_date('order_date') }}
+
+),
+
+{% endif -%}
 orders as (
 
     select * from {{ ref('stg_crm__orders') }}
+    {% if is_incremental() -%}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
 
 ),
 
@@ -18,7 +46,8 @@ counted_orders as (
     select
         orders.customer_id,
         orders.order_date,
-        orders.amount
+        orders.amount,
+        orders.load_id
 
     from orders
     inner join as_of
@@ -33,7 +62,8 @@ order_days as (
         customer_id,
         order_date,
         count(*) as completed_orders,
-        sum(amount) as revenue
+        sum(amount) as revenue,
+        max(load_id) as load_id
 
     from counted_orders
     group by customer_id, order_date
@@ -85,10 +115,17 @@ final as (
             order by order_date
             rows between unbounded preceding and current row
         ) as integer) as spell_number,
-        min(order_date) over (partition by customer_id) as acquisition_date
+        min(order_date) over (partition by customer_id) as acquisition_date,
+        load_id
 
     from flagged
 
 )
 
 select * from final
+{% if is_incremental() -%}
+-- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
+-- the customer's old rows and does not insert it, so a customer left without orders disappears
+union all by name
+select customer_id from customers_to_refresh
+{%- endif %}

@@ -1,8 +1,37 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_keys',
+        unique_key='customer_id',
+        placeholder_column='period_grain',
+        on_schema_change='fail'
+    )
+}}
+{# Incremental by customer, like int_customer_order_days_aggregated: a run recomputes every period
+   of the customers whose order days changed (macros/incremental.sql). #}
+-- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__orders') }}
+-- depends_on: {{ ref('int_as_of_date_resolved') }}
 with
 
+{% if is_incremental() -%}
+customers_to_refresh as (
+
+    {{ customers_with_new_order_versions() }}
+
+    union
+
+    {{ customers_crossed_by_as_of_date('last_order_date') }}
+
+),
+
+{% endif -%}
 order_days as (
 
     select * from {{ ref('int_customer_order_days_aggregated') }}
+    {% if is_incremental() -%}
+    where customer_id in (select customer_id from customers_to_refresh)
+    {%- endif %}
 
 ),
 
@@ -17,7 +46,9 @@ customer_periods as (
         acquisition_date,
         count(*) as order_days,
         cast(sum(completed_orders) as bigint) as completed_orders,
-        sum(revenue) as revenue
+        sum(revenue) as revenue,
+        max(order_date) as last_order_date,
+        max(load_id) as load_id
 
     from order_days
     group by all
@@ -39,10 +70,17 @@ final as (
         acquisition_period_start = period_start as is_new_customer,
         order_days,
         completed_orders,
-        revenue
+        revenue,
+        last_order_date,
+        load_id
 
     from customer_periods
 
 )
 
 select * from final
+{% if is_incremental() -%}
+-- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
+union all by name
+select customer_id from customers_to_refresh
+{%- endif %}

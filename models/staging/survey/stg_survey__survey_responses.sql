@@ -1,8 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='response_id',
+        on_schema_change='fail'
+    )
+}}
+
 with
 
 source as (
 
     select * from {{ source('survey', 'survey_responses') }}
+    {% if is_incremental() %}
+    -- only versions from loads after the latest one processed: a key in a later load wins
+    where _load_id > {{ load_watermark() }}
+    {% endif %}
 
 ),
 

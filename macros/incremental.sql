@@ -1,0 +1,70 @@
+{#- Incremental models over the loaded exports (README "Incremental runs").
+
+    raw.<entity> keeps every version of every record, each with the load (_load_id) that brought
+    it; load ids only grow. An incremental model remembers the latest load it has processed as
+    max(load_id) over its own rows, and on the next run processes only what later loads touched. -#}
+
+{#- The latest load the incremental model has processed (0 when it is empty). -#}
+{% macro load_watermark(column='load_id') -%}
+    (select coalesce(max({{ column }}), 0) from {{ this }})
+{%- endmacro %}
+
+
+{#- Customers with an order version loaded after the last load the incremental model (`this`,
+    with a load_id column) has processed: every customer each such order ever belonged to, so
+    that a corrected re-export that moves an order to another customer refreshes both. -#}
+{% macro customers_with_new_order_versions() -%}
+    select raw_orders.customer_id
+    from {{ source('crm', 'orders') }} as raw_orders
+    where raw_orders.order_id in (
+        select order_id from {{ source('crm', 'orders') }}
+        where _load_id > {{ load_watermark() }}
+    )
+{%- endmacro %}
+
+
+{#- Customers whose completed orders the as-of date crossed since the incremental model (`this`)
+    was built, for models over completed orders on or before the as-of date; `this` has a column
+    `last_order_date_column`, the latest order day a row covers:
+    - the as-of date moved forward: completed orders on days after those the model covers, up to
+      the new as-of date;
+    - the as-of date moved back before days the model covers. -#}
+{% macro customers_crossed_by_as_of_date(last_order_date_column) -%}
+    select orders.customer_id
+    from {{ ref('stg_crm__orders') }} as orders
+    cross join {{ ref('int_as_of_date_resolved') }} as as_of
+    where orders.order_status = 'completed'
+        and orders.order_date > (select max({{ last_order_date_column }}) from {{ this }})
+        and orders.order_date <= as_of.as_of_date
+
+    union
+
+    select existing.customer_id
+    from {{ this }} as existing
+    cross join {{ ref('int_as_of_date_resolved') }} as as_of
+    where existing.{{ last_order_date_column }} > as_of.as_of_date
+{%- endmacro %}
+
+
+{#- Incremental strategy 'replace_keys' (config incremental_strategy='replace_keys', unique_key,
+    placeholder_column): every row of the target whose unique_key appears among the new rows is
+    deleted, then the new rows are inserted, except placeholder rows (placeholder_column null).
+    A model emits one placeholder row per key it recomputes, so that a key left without rows
+    (a customer whose only completed order was refunded) loses its old rows too. -#}
+{% macro get_incremental_replace_keys_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
+    {%- set unique_key = arg_dict['unique_key'] -%}
+    {%- set placeholder_column = config.require('placeholder_column') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- if not unique_key or unique_key is not string -%}
+        {{ exceptions.raise_compiler_error("incremental_strategy 'replace_keys' needs one unique_key column") }}
+    {%- endif %}
+    delete from {{ target }}
+    where {{ unique_key }} in (select {{ unique_key }} from {{ new_rows }});
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }}
+    from {{ new_rows }}
+    where {{ placeholder_column }} is not null
+{%- endmacro %}
