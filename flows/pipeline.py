@@ -30,6 +30,8 @@ class RunSummary:
     dbt: transform.DbtResult | None = None
     validation: validate.ValidationReport | None = None
     published: bool = False
+    #: True when nothing changed since the last publication: build, validation and publish skipped
+    up_to_date: bool = False
     error: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -71,9 +73,9 @@ def validate_task(paths: Paths) -> validate.ValidationReport:
 
 
 @task(name="publish marts", retries=2, retry_delay_seconds=[5, 15], retry_condition_fn=resilience.retry_condition)
-def publish_task(paths: Paths, run_id: str) -> Path:
+def publish_task(paths: Paths, run_id: str, state: str = "") -> Path:
     try:
-        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id)
+        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state)
     except duckdb.Error as exc:
         raise resilience.as_transient(exc, paths.warehouse) from exc
 
@@ -92,6 +94,13 @@ def run_pipeline(
     summary.load = load_task(paths, summary.run_id, settle_seconds)
     summary.seconds["load"] = time.perf_counter() - started
 
+    # No new export file, the same dbt code, vars and suites as the last publication: the marts
+    # would come out the same, so the (frequent, intraday) run stops here.
+    state = publish.source_state(paths.warehouse)
+    if not full_refresh and publish.published_state(paths.published) == state:
+        summary.up_to_date = True
+        return summary
+
     started = time.perf_counter()
     try:
         summary.dbt = build_task(paths, full_refresh)
@@ -107,7 +116,7 @@ def run_pipeline(
         raise validate.ValidationError(summary.validation)
 
     started = time.perf_counter()
-    publish_task(paths, summary.run_id)
+    publish_task(paths, summary.run_id, state)
     summary.published = True
     summary.seconds["publish"] = time.perf_counter() - started
     return summary

@@ -9,6 +9,7 @@ published: raw and staging data (with personal data) stay in the build warehouse
 
 from __future__ import annotations
 
+import hashlib
 import os
 import uuid
 from datetime import datetime, timezone
@@ -32,8 +33,41 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-def publish_marts(warehouse: Path, published: Path, run_id: str = "") -> Path:
-    """Copy every table and view of the warehouse's marts schema into `published`, atomically."""
+#: Python code the validated marts depend on besides the dbt project (the GX suites).
+VALIDATION_CODE = ("flows/expectations.py", "flows/validate.py")
+
+
+def source_state(warehouse: Path) -> str:
+    """What a publication of `warehouse` stands on: the warehouse, its last load (the largest
+    load_id of raw.load_manifest: every loaded or rejected export file is a new load), the dbt code
+    and vars (transform.code_fingerprint) and the GX suites. Two runs with the same state publish
+    the same marts."""
+    from flows.config import PROJECT_DIR
+    from flows.transform import code_fingerprint
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
+    digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint()}\n".encode())
+    for name in VALIDATION_CODE:
+        digest.update((PROJECT_DIR / name).read_bytes())
+    return digest.hexdigest()
+
+
+def published_state(published: Path) -> str | None:
+    """The source_state recorded by the last publication in `published`, or None."""
+    if not Path(published).exists():
+        return None
+    try:
+        with duckdb.connect(str(published), read_only=True) as con:
+            row = con.execute(f"select source_state from {MARTS_SCHEMA}._publication").fetchone()
+    except duckdb.Error:  # an older publication without the column, or no publication table
+        return None
+    return row[0] if row else None
+
+
+def publish_marts(warehouse: Path, published: Path, run_id: str = "", state: str = "") -> Path:
+    """Copy every table and view of the warehouse's marts schema into `published`, atomically;
+    `state` (source_state of the warehouse) is recorded in marts._publication."""
     published.parent.mkdir(parents=True, exist_ok=True)
     staging_file = published.with_name(f".{published.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
@@ -48,8 +82,8 @@ def publish_marts(warehouse: Path, published: Path, run_id: str = "") -> Path:
             con.execute(
                 f"""create table {MARTS_SCHEMA}._publication as
                     select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
-                           ? as tables_published""",
-                [run_id, datetime.now(timezone.utc), str(warehouse), len(tables)],
+                           ? as tables_published, ? as source_state""",
+                [run_id, datetime.now(timezone.utc), str(warehouse), len(tables), state],
             )
             con.execute("detach build")
             con.execute("checkpoint")

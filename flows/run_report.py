@@ -26,9 +26,14 @@ def run_summary_markdown(summary: "RunSummary") -> str:
     lines = [f"# Customer-value pipeline run {summary.run_id}: {outcome}", ""]
     if summary.error:
         lines += [f"**Error:** {_cell(summary.error)}", ""]
+    if summary.up_to_date:
+        published = "no: nothing new since the last publication (no new export file, same code), which is current"
+    elif summary.published:
+        published = f"yes (`{summary.paths.published}`)"
+    else:
+        published = "no (the previous publication is unchanged)"
     lines += [
-        f"**Marts published:** {'yes' if summary.published else 'no'}"
-        + (f" (`{summary.paths.published}`)" if summary.published else " (the previous publication is unchanged)"),
+        f"**Marts published:** {published}",
         "",
         f"Build warehouse: `{summary.paths.warehouse}`; exports: `{summary.paths.exports}`",
         "",
@@ -59,9 +64,10 @@ def run_summary_markdown(summary: "RunSummary") -> str:
                 lines.append(f"| ... and {len(changed) - MAX_ROWS} more files | | | | | | |")
             lines.append("")
 
+    not_run = "Skipped: nothing new since the last publication." if summary.up_to_date else "Not reached."
     lines += ["## dbt build", ""]
     if summary.dbt is None:
-        lines += ["Not reached.", ""]
+        lines += [not_run, ""]
     else:
         dbt = summary.dbt
         tests_passed = dbt.count("test", "pass") + dbt.count("unit_test", "pass")
@@ -79,7 +85,7 @@ def run_summary_markdown(summary: "RunSummary") -> str:
 
     lines += ["## Great Expectations", ""]
     if summary.validation is None:
-        lines += ["Not reached.", ""]
+        lines += [not_run, ""]
     else:
         v = summary.validation
         lines += [
@@ -104,7 +110,9 @@ def publish_run_artifact(summary: "RunSummary") -> None:
     """Attach the run summary to the current Prefect flow run as a markdown artifact."""
     from prefect.artifacts import create_markdown_artifact
 
-    outcome = "failed" if summary.error else ("published" if summary.published else "not published")
+    outcome = "failed" if summary.error else (
+        "published" if summary.published else "up to date" if summary.up_to_date else "not published"
+    )
     create_markdown_artifact(
         run_summary_markdown(summary),
         key=ARTIFACT_KEY,

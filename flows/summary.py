@@ -82,6 +82,11 @@ def print_run_summary(summary: "RunSummary", console: Console | None = None) -> 
     console.print(f"Build warehouse: {summary.paths.warehouse}")
     if summary.published:
         console.print(f"[green]Published marts[/] (what BI tools read): {summary.paths.published}")
+    if summary.up_to_date:
+        console.print(
+            "[green]Nothing new[/] since the last publication (no new export file, same code): build, "
+            f"validation and publish skipped; the published marts are current: {summary.paths.published}"
+        )
     timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in summary.seconds.items())
     if timings:
         console.print(f"Timings: {timings}")

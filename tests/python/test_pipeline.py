@@ -133,8 +133,12 @@ def test_running_again_on_the_same_files_changes_nothing(first_run: subprocess.C
 
     before = {**table_counts(paths.warehouse, "raw"), **table_counts(paths.warehouse, "marts")}
     revenue = query(paths.warehouse, "select sum(revenue) from marts.customers")
+    publication = query(paths.published, "select run_id, published_at from marts._publication")
     summary = customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
     assert {f.status for f in summary.load.files} == {"skipped"}
+    # nothing new and the same code: the run stops after the load, the publication stays as it was
+    assert summary.up_to_date and not summary.published and summary.dbt is None
+    assert query(paths.published, "select run_id, published_at from marts._publication") == publication
     assert {**table_counts(paths.warehouse, "raw"), **table_counts(paths.warehouse, "marts")} == before
     assert query(paths.warehouse, "select sum(revenue) from marts.customers") == revenue
 
@@ -195,7 +199,8 @@ def test_a_failing_validation_publishes_nothing_and_names_the_failure(first_run:
     expectations.SUITES["customer_audit_figures"] = dataclasses.replace(original, prepare=break_a_figure)
     try:
         with pytest.raises(ValidationError, match=r"customer_audit_figures: .*\(customers_end, expected_customers_end\)"):
-            customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
+            # full_refresh: same files and code would make the run stop as up to date before validation
+            customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published), full_refresh=True)
     finally:
         expectations.SUITES["customer_audit_figures"] = original
     assert paths.published.read_bytes() == published_before

@@ -116,3 +116,21 @@ def test_a_reader_in_another_process_is_never_blocked_and_never_sees_a_half_buil
     with duckdb.connect(str(published), read_only=True) as con:
         assert {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()} == {"marts"}
     assert not list(tmp_path.glob(".published.duckdb.*"))  # no temporary file left behind
+
+
+def test_a_publication_records_the_state_it_stands_on(tmp_path: Path) -> None:
+    """The state (warehouse, last load, dbt code, GX suites) is recorded with the publication; a new
+    load changes it, so the pipeline skips a rebuild only when nothing changed."""
+    from flows.publish import published_state, source_state
+
+    warehouse, published = tmp_path / "w.duckdb", tmp_path / "p.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw; create table raw.load_manifest (load_id integer); insert into raw.load_manifest values (1), (2)")
+        con.execute("create schema marts; create table marts.t as select 1 as x")
+    state = source_state(warehouse)
+    assert published_state(published) is None
+    publish_marts(warehouse, published, run_id="r1", state=state)
+    assert published_state(published) == state
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into raw.load_manifest values (3)")
+    assert source_state(warehouse) not in (state, None)
