@@ -22,7 +22,8 @@ help:
 	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
 	@echo "make serve      serve the nightly, intraday and full-refresh Prefect deployments (starts a local"
 	@echo "                Prefect server on 127.0.0.1:4200 unless PREFECT_API_URL is set; Ctrl-C stops)"
-	@echo "make benchmark  time a full and an incremental run at scale (see README)"
+	@echo "make benchmark  time a full, an incremental and a nothing-new run at 1M orders (see README;"
+	@echo "                ARGS=--prefect-server against a running server, ARGS='--scale 3' for 3M orders)"
 	@echo "make clean      remove the warehouse, generated data and dbt artefacts (keeps the venv)"
 
 install: $(INSTALLED)
@@ -57,7 +58,7 @@ serve: install
 		$(if $(TIMEZONE),--timezone "$(TIMEZONE)")
 
 benchmark: install
-	$(PY) scripts/benchmark.py
+	$(PY) scripts/benchmark.py $(ARGS)
 
 clean:
 	rm -rf warehouse data target logs .pytest_cache

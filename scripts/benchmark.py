@@ -53,7 +53,7 @@ def main(
     seed: int = typer.Option(42, "--seed"),
     prefect_server: bool = typer.Option(False, "--prefect-server", help="Run both against a Prefect server started once beforehand (as served deployments run), instead of a temporary server per run."),
 ) -> None:
-    """Generate the data set, time a full run and an incremental run, and print both per step."""
+    """Generate the data set, time a full run, an incremental run and a run with nothing new, and print them per step."""
     import shutil
 
     from flows.generate import generate_exports
@@ -81,11 +81,13 @@ def main(
         for path in sorted(delivery.iterdir()):
             shutil.move(str(path), exports / path.name)
         incremental = timed_run(paths, workdir / "incremental.json")
+        # the quarter-hour run when no export arrived: stops after the load, the publication is current
+        nothing_new = timed_run(paths, workdir / "nothing_new.json")
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-    print_table(full, incremental, generated["orders"], held_back.get("orders", 0), prefect_server)
+    print_table(full, incremental, nothing_new, generated["orders"], held_back.get("orders", 0), prefect_server)
 
 
 def start_prefect_server(workdir: Path) -> subprocess.Popen:
@@ -141,15 +143,17 @@ def run_once(exports: str, warehouse: str, published: str, out: str) -> None:
     from flows.pipeline import customer_value_pipeline
 
     summary = customer_value_pipeline(exports=exports, warehouse=warehouse, published=published)
-    dbt_seconds = summary.seconds["dbt build"]
+    dbt_seconds = summary.seconds.get("dbt build", 0.0)
+    dbt_elapsed = summary.dbt.elapsed_seconds if summary.dbt is not None else 0.0
     steps = {
         "load": summary.seconds["load"],
-        "dbt start-up and parse": dbt_seconds - summary.dbt.elapsed_seconds,
-        "dbt build (models and tests)": summary.dbt.elapsed_seconds,
-        "validate (Great Expectations)": summary.seconds["validate"],
-        "publish": summary.seconds["publish"],
+        "dbt start-up and parse": dbt_seconds - dbt_elapsed,
+        "dbt build (models and tests)": dbt_elapsed,
+        "validate (Great Expectations)": summary.seconds.get("validate", 0.0),
+        "publish": summary.seconds.get("publish", 0.0),
     }
-    steps["dbt nodes"] = dbt_node_seconds(Path(summary.paths.output) / "dbt")
+    # a run with nothing new builds nothing: no dbt artefacts of its own to read
+    steps["dbt nodes"] = dbt_node_seconds(Path(summary.paths.output) / "dbt") if summary.dbt is not None else {}
     Path(out).write_text(json.dumps(steps))
 
 
@@ -170,7 +174,10 @@ def dbt_node_seconds(target: Path) -> dict[str, float]:
     return dict(sorted(kinds.items()))
 
 
-def print_table(full: dict[str, float], incremental: dict[str, float], orders: int, new_orders: int, prefect_server: bool) -> None:
+def print_table(
+    full: dict[str, float], incremental: dict[str, float], nothing_new: dict[str, float],
+    orders: int, new_orders: int, prefect_server: bool,
+) -> None:
     server = "a running Prefect server" if prefect_server else "a temporary Prefect server per run"
     table = Table(
         title=f"{orders:,} orders; the incremental run adds {new_orders:,} ({new_orders / orders:.2%}); {server} "
@@ -181,10 +188,14 @@ def print_table(full: dict[str, float], incremental: dict[str, float], orders: i
     table.add_column("full run (s)", justify="right")
     table.add_column("incremental run (s)", justify="right")
     table.add_column("incremental / full", justify="right")
+    table.add_column("nothing new (s)", justify="right")
     for step in {**full, **incremental}:
-        before, after = full.get(step, 0.0), incremental.get(step, 0.0)
+        before, after, idle = full.get(step, 0.0), incremental.get(step, 0.0), nothing_new.get(step, 0.0)
         share = f"{after / before:.0%}" if before > 0.05 else ""
-        table.add_row(step, f"{before:.1f}", f"{after:.1f}", share, style="bold" if step == "total" else "dim" if step.startswith(" ") else "")
+        table.add_row(
+            step, f"{before:.1f}", f"{after:.1f}", share, f"{idle:.1f}",
+            style="bold" if step == "total" else "dim" if step.startswith(" ") else "",
+        )
     console.print(table)
 
 
