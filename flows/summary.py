@@ -283,6 +283,26 @@ HEADLINES += [
 
 
 # ---- personas and value (docs/personas_and_value.md) ----
+
+
+def formatted_table(formats: dict[str, Callable[[Any], str]]) -> Render:
+    """A render like default_table whose named columns are formatted for people (money, shares)."""
+
+    def render(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
+        table = Table(title=title, title_justify="left")
+        for name in columns:
+            table.add_column(name, justify="right")
+        for row in rows:
+            table.add_row(*[
+                formats[name](value) if name in formats
+                else "" if value is None else f"{value:,}" if isinstance(value, (int, Decimal)) else str(value)
+                for name, value in zip(columns, row)
+            ])
+        return table
+
+    return render
+
+
 HEADLINES += [
     Headline(
         "persona_summary",
@@ -291,6 +311,10 @@ HEADLINES += [
                   mean_nps_score, repurchase_rate
            from marts.persona_summary
            order by persona_order""",
+        formatted_table({
+            "share": format_share, "revenue_12m": format_money, "revenue_12m_share": format_share,
+            "mean_nps_score": format_number, "repurchase_rate": format_share,
+        }),
     ),
     Headline(
         "revenue_concentration",
@@ -303,6 +327,10 @@ HEADLINES += [
            where period_type = 'year' and is_complete
            order by period_start desc
            limit 1""",
+        formatted_table({
+            "revenue": format_money, "top_20_pct_share": format_share, "customer_share_for_80_pct": format_share,
+            "gini": lambda value: format_number(value, 3),
+        }),
     ),
 ]
 # ---- end personas and value ----

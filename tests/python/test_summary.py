@@ -110,3 +110,29 @@ def test_headlines_of_marts_that_are_not_published_are_left_out(tmp_path: Path) 
         con.execute("create table marts.other as select 1 as x")
     assert printed(path).strip() == ""
     assert [h.table for h in HEADLINES][:3] == ["customers", "customer_audit_figures", "survey_scores"]
+
+
+def test_persona_mix_and_concentration_are_formatted_for_people(published: Path) -> None:
+    with duckdb.connect(str(published)) as con:
+        con.execute(
+            """create table marts.persona_summary as
+               select * from (values
+                   (1, 'at_risk', 40, 0.4, 1234.5, 0.25, 6.5, 0.8),
+                   (2, 'ambassador', 60, 0.6, 3703.5, 0.75, 9.25, 1.0),
+                   (6, 'all', 100, 1.0, 4938.0, 1.0, 8.15, 0.92)
+               ) as t(persona_order, persona, customers, customer_share, revenue_12m, revenue_12m_share,
+                      mean_nps_score, repurchase_rate)"""
+        )
+        con.execute(
+            """create table marts.revenue_concentration as
+               select * from (values
+                   ('year', date '2023-01-01', true, 10, 500.0, 0.7, 0.3, 0.41),
+                   ('year', date '2024-01-01', true, 2500, 1234567.891, 0.6042, 0.3764, 0.57391),
+                   ('year', date '2025-01-01', false, 3, 10.0, 1.0, 1.0, 0.0)
+               ) as t(period_type, period_start, is_complete, customers, revenue, top_20_pct_revenue_share,
+                      customer_share_for_target_revenue, gini_coefficient)"""
+        )
+    text = printed(published)
+    assert _line(text, "at_risk") == ["40", "40.0%", "€1,234.50", "25.0%", "6.50", "80.0%"]
+    assert _line(text, "all") == ["100", "100.0%", "€4,938.00", "100.0%", "8.15", "92.0%"]
+    assert _line(text, "2024") == ["2,500", "€1,234,567.89", "60.4%", "37.6%", "0.574"]
