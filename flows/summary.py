@@ -92,21 +92,28 @@ def print_run_summary(summary: "RunSummary", console: Console | None = None) -> 
         console.print(f"Timings: {timings}")
 
 
+def formatted_table(formats: dict[str, Callable[[Any], str]]) -> Render:
+    """A render like default_table whose named columns are formatted for people (money, shares)."""
+
+    def render(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
+        table = Table(title=title, title_justify="left")
+        for name in columns:
+            table.add_column(name, justify="right")
+        for row in rows:
+            table.add_row(*[
+                formats[name](value) if name in formats
+                else "" if value is None else f"{value:,}" if isinstance(value, (int, Decimal)) else str(value)
+                for name, value in zip(columns, row)
+            ])
+        return table
+
+    return render
+
+
 def default_table(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
     """One column per field of the query, one line per row; whole numbers and decimals (money) with
     thousands separators."""
-    table = Table(title=title, title_justify="left")
-    for name in columns:
-        table.add_column(name, justify="right")
-    for row in rows:
-        table.add_row(*["" if v is None else (f"{v:,}" if isinstance(v, (int, Decimal)) else str(v)) for v in row])
-    return table
-
-
-def print_query_table(console: Console, con: duckdb.DuckDBPyConnection, title: str, sql: str) -> None:
-    """Print the result of a query as a table (used for the figures at the end of a run)."""
-    relation = con.sql(sql)
-    console.print(default_table(title, relation.columns, relation.fetchall()))
+    return formatted_table({})(title, columns, rows)
 
 
 def print_headline_figures(published, console: Console) -> None:
@@ -283,24 +290,6 @@ HEADLINES += [
 
 
 # ---- personas and value (docs/personas_and_value.md) ----
-
-
-def formatted_table(formats: dict[str, Callable[[Any], str]]) -> Render:
-    """A render like default_table whose named columns are formatted for people (money, shares)."""
-
-    def render(title: str, columns: list[str], rows: list[tuple]) -> Table | None:
-        table = Table(title=title, title_justify="left")
-        for name in columns:
-            table.add_column(name, justify="right")
-        for row in rows:
-            table.add_row(*[
-                formats[name](value) if name in formats
-                else "" if value is None else f"{value:,}" if isinstance(value, (int, Decimal)) else str(value)
-                for name, value in zip(columns, row)
-            ])
-        return table
-
-    return render
 
 
 HEADLINES += [
