@@ -56,7 +56,7 @@ def main(
     """Generate the data set, time a full run, an incremental run and a run with nothing new, and print them per step."""
     import shutil
 
-    from flows.generate import generate_exports
+    from flows.sample_data import generate_exports
     from flows.increments import hold_back_after
 
     n_customers = customers or round(DEFAULT_CUSTOMERS * scale)
