@@ -75,11 +75,13 @@ marketing   spend per month and paid channel
 writer      Arrow columns, ids in SQL, one CSV/Parquet file per calendar year (DuckDB COPY)
 exports     `generate_exports`: the parts in order, then the files
 messy       the hand-made `;` exports of `--messy`, with a few contract-breaking rows
+increments  `hold_back_after`: split a folder of exports into the history and a later delivery
 """
 
 from __future__ import annotations
 
 from flows.sample_data.exports import generate_exports
+from flows.sample_data.increments import hold_back_after
 from flows.sample_data.messy import messy_rows_expected, write_messy_exports
 from flows.sample_data.params import (
     ACQUISITION_CHANNELS,
@@ -97,6 +99,7 @@ __all__ = [
     "generate_exports",
     "write_messy_exports",
     "messy_rows_expected",
+    "hold_back_after",
     "EXPORT_COLUMNS",
     "ACQUISITION_CHANNELS",
     "PAID_CHANNELS",
