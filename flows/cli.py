@@ -54,7 +54,7 @@ def generate(
     ),
 ) -> None:
     """Write realistic sample exports (customers, orders, contacts, marketing spend, survey responses)."""
-    from flows.generate import generate_exports
+    from flows.sample_data import generate_exports
 
     try:
         start_date, end_date = date.fromisoformat(start), date.fromisoformat(end)

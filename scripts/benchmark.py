@@ -2,7 +2,7 @@
 
 1. Generates sample exports (Parquet) with about 1M orders (`--customers`, or `--scale` times the
    default) and holds back the records of the last `--days-held-back` days (about 0.1 % of the
-   orders) as the next night's delivery (flows.increments).
+   orders) as the next night's delivery (flows.sample_data.increments).
 2. Full run: `customer_value_pipeline` on the history, in a fresh Python process, as
    `python -m flows run` does (a temporary Prefect server is started).
 3. Incremental run: the held-back files are added to the exports folder and the pipeline runs
@@ -56,8 +56,7 @@ def main(
     """Generate the data set, time a full run, an incremental run and a run with nothing new, and print them per step."""
     import shutil
 
-    from flows.generate import generate_exports
-    from flows.increments import hold_back_after
+    from flows.sample_data import generate_exports, hold_back_after
 
     n_customers = customers or round(DEFAULT_CUSTOMERS * scale)
     if workdir.exists():

@@ -44,7 +44,7 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory):
     from datetime import date
 
     from flows.config import Paths
-    from flows.generate import generate_exports
+    from flows.sample_data import generate_exports
 
     root = tmp_path_factory.mktemp("sample_run")
     exports = root / "exports"

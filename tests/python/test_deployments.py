@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from flows.generate import generate_exports
+from flows.sample_data import generate_exports
 from flows.local_server import LocalServer, start_local_server
 from tests.python.conftest import PROJECT_DIR
 

@@ -1,4 +1,4 @@
-"""Tests of the sample-data generator (flows/generate.py): contract, determinism, behaviour."""
+"""Tests of the sample-data generator (flows/sample_data): contract, determinism, behaviour."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows import generate
-from flows.generate import (
+from flows.sample_data import (
     ACQUISITION_CHANNELS,
     CONTACT_CHANNELS,
     CONTACT_REASONS,
@@ -20,7 +19,9 @@ from flows.generate import (
     PAID_CHANNELS,
     TOUCHPOINT_TYPES,
     generate_exports,
+    messy_rows_expected,
 )
+from flows.sample_data.names import name_pools
 
 REQUIRED = {
     "customers": ("customer_id", "created_at"),
@@ -95,7 +96,7 @@ def _files(directory: Path) -> dict[str, bytes]:
 
 def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) -> None:
     generate_exports(tmp_path / "a", customers=300, seed=5)
-    generate._name_pools.cache_clear()  # the name pools must be rebuilt identically too
+    name_pools.cache_clear()  # the name pools must be rebuilt identically too
     generate_exports(tmp_path / "b", customers=300, seed=5)
     generate_exports(tmp_path / "c", customers=300, seed=6)
     a, b, c = (_files(tmp_path / x) for x in "abc")
@@ -339,11 +340,10 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
 def test_messy_exports_quarantine_exactly_their_bad_rows(tmp_path: Path) -> None:
     """--messy writes hand-made ';' exports with decimal commas: their good rows load with the
     right amounts, and each bad row lands in quarantine with its own reason."""
-    from flows.generate import messy_rows_expected
     from flows.ingest import load_exports
 
     exports = tmp_path / "exports"
-    generate.generate_exports(exports, customers=30, seed=3, start=date(2024, 1, 1), end=date(2024, 6, 30), messy=True)
+    generate_exports(exports, customers=30, seed=3, start=date(2024, 1, 1), end=date(2024, 6, 30), messy=True)
     warehouse = tmp_path / "w.duckdb"
     report = load_exports(warehouse, exports, run_id="messy")
     assert report.rows_read == report.rows_loaded + report.rows_quarantined

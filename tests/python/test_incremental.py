@@ -21,8 +21,7 @@ import duckdb
 import pytest
 
 from flows import ingest, transform
-from flows.generate import generate_exports
-from flows.increments import hold_back_after
+from flows.sample_data import generate_exports, hold_back_after
 
 CUTOFF = date(2025, 6, 27)
 DAY_2 = (CUTOFF + timedelta(days=1)).isoformat()

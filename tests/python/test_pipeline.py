@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from flows.generate import generate_exports
+from flows.sample_data import generate_exports
 from tests.python.conftest import PROJECT_DIR
 
 PII_COLUMNS = {"email", "full_name", "name", "phone", "address", "comment", "response_comment"}

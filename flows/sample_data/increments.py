@@ -59,8 +59,12 @@ def hold_back_after(exports: Path, cutoff: date, later: Path) -> dict[str, int]:
                 continue
             target = later / f"{entity.name}_{day}_delivery{path.suffix}"
             existing = f"select * from {_reader(target)} union all " if target.exists() else ""
-            con.execute(f"create or replace temp table later_rows as {existing}select * from export_rows where {is_later}")
+            con.execute(
+                f"create or replace temp table later_rows as {existing}select * from export_rows where {is_later}"
+            )
             con.execute(f"copy later_rows to {_literal(str(target))} {_writer(target)}")
-            con.execute(f"copy (select * from export_rows where not ({is_later})) to {_literal(str(path))} {_writer(path)}")
+            con.execute(
+                f"copy (select * from export_rows where not ({is_later})) to {_literal(str(path))} {_writer(path)}"
+            )
             moved[entity.name] = moved.get(entity.name, 0) + count
     return moved
