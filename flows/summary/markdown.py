@@ -45,8 +45,8 @@ def render_markdown(report: RunReport) -> str:
 
 def _load(load: LoadFacts) -> list[str]:
     lines = [
-        f"Files loaded: {load.count('loaded')}, skipped (already loaded): {load.skipped}, "
-        f"rejected: {load.count('rejected')}, ignored: {load.count('ignored')}.",
+        (f"Files loaded: {load.count('loaded')}, skipped (already loaded): {load.skipped}, "
+         f"rejected: {load.count('rejected')}, ignored: {load.count('ignored')}."),
         f"Rows read {load.rows_read:,} = loaded {load.rows_loaded:,} + quarantined {load.rows_quarantined:,}"
         + (" (reasons in table `raw.quarantine`)." if load.rows_quarantined else "."),
         "",
@@ -67,8 +67,8 @@ def _load(load: LoadFacts) -> list[str]:
 
 def _dbt(dbt: DbtFacts) -> list[str]:
     lines = [
-        f"{dbt.models} models built, {dbt.tests_passed} tests passed, "
-        f"{len(dbt.warned)} warned, {len(dbt.failed)} failed (exit code {dbt.return_code}).",
+        (f"{dbt.models} models built, {dbt.tests_passed} tests passed, "
+         f"{len(dbt.warned)} warned, {len(dbt.failed)} failed (exit code {dbt.return_code})."),
         "",
     ]
     if dbt.failed:
@@ -82,8 +82,8 @@ def _dbt(dbt: DbtFacts) -> list[str]:
 
 def _validation(v: ValidationFacts) -> list[str]:
     lines = [
-        f"{'Passed' if v.success else 'Failed'}: {v.evaluated} expectations evaluated in {v.suites} suites, "
-        f"{len(v.failed)} failed.",
+        (f"{'Passed' if v.success else 'Failed'}: {v.evaluated} expectations evaluated in {v.suites} suites, "
+         f"{len(v.failed)} failed."),
         "",
     ]
     if v.failed:

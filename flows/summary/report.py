@@ -121,7 +121,7 @@ class RunReport:
         return "published" if self.published else "up to date" if self.up_to_date else "not published"
 
 
-def build_run_report(summary: "RunSummary", published: Path | None, reporting_currency: str) -> RunReport:
+def build_run_report(summary: RunSummary, published: Path | None, reporting_currency: str) -> RunReport:
     """The run's report; `published` is the file to read the headline figures from (None: no headlines;
     a headline whose mart is not published is left out). Money is shown in `reporting_currency`."""
     from flows.summary.headlines.registry import read_headlines
@@ -142,7 +142,7 @@ def build_run_report(summary: "RunSummary", published: Path | None, reporting_cu
     )
 
 
-def _load_facts(load: "LoadReport") -> LoadFacts:
+def _load_facts(load: LoadReport) -> LoadFacts:
     files = [
         FileLine(f.file_name, f.entity, f.status, f.rows_read, f.rows_loaded, f.rows_quarantined, f.message)
         for f in load.files
@@ -157,11 +157,11 @@ def _load_facts(load: "LoadReport") -> LoadFacts:
     )
 
 
-def _node_line(node: "NodeResult") -> NodeLine:
+def _node_line(node: NodeResult) -> NodeLine:
     return NodeLine(node.name, node.resource_type, node.status, node.message, node.failures)
 
 
-def _dbt_facts(dbt: "DbtResult") -> DbtFacts:
+def _dbt_facts(dbt: DbtResult) -> DbtFacts:
     return DbtFacts(
         models=dbt.count("model", "success"),
         seeds=dbt.count("seed", "success"),
@@ -176,7 +176,7 @@ def _dbt_facts(dbt: "DbtResult") -> DbtFacts:
     )
 
 
-def _validation_facts(validation: "ValidationReport") -> ValidationFacts:
+def _validation_facts(validation: ValidationReport) -> ValidationFacts:
     return ValidationFacts(
         success=validation.success,
         evaluated=validation.evaluated,

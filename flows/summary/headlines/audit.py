@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flows.summary.formatting import format_count, money_in
 from flows.summary.headlines.base import Headline

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Union
+from typing import Any
 
 from flows.summary.formatting import format_cell
 from flows.summary.report import HeadlineTable
 
 #: (title, columns, rows, reporting currency) -> the table, or None to leave the headline out
-ToTable = Callable[[str, list[str], list[tuple], str], Union[HeadlineTable, None]]
+ToTable = Callable[[str, list[str], list[tuple], str], HeadlineTable | None]
 #: the query from the mart's column names (None when the mart lacks what it needs)
-QueryFor = Callable[[frozenset[str]], Union[str, None]]
+QueryFor = Callable[[frozenset[str]], str | None]
 
 
 def formatted_table(
@@ -37,7 +38,7 @@ class Headline:
 
     mart: str  # the mart the query reads (the headline is left out when it is not published)
     title: str
-    sql: Union[str, QueryFor]  # a query on marts.<mart>, or a function of the mart's columns giving it
+    sql: str | QueryFor  # a query on marts.<mart>, or a function of the mart's columns giving it
     to_table: ToTable = default_table
 
     def query(self, mart_columns: frozenset[str]) -> str | None:
