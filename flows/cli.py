@@ -81,7 +81,7 @@ def run(
         fail(f"exports folder {paths.exports} does not exist: generate sample data with `python -m flows generate --out {paths.exports}`")
 
     from flows.pipeline import customer_value_pipeline
-    from flows.summary import print_headline_figures, print_run_summary
+    from flows.summary.terminal import print_run_report
 
     try:
         summary = customer_value_pipeline(
@@ -89,8 +89,9 @@ def run(
         )
     except Exception as exc:  # one line a user can act on; the flow run's log has the detail
         fail(_one_line(exc))
-    print_run_summary(summary, console)
-    print_headline_figures(paths.published, console)
+    if summary.report is None:  # pragma: no cover - the flow always builds it
+        fail("the run left no report")
+    print_run_report(summary.report, console)
 
 
 # Options shared by `serve` and `deploy`.

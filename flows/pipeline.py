@@ -18,8 +18,10 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import ingest, locking, publish, resilience, run_report, transform, validate
+from flows import ingest, locking, publish, resilience, transform, validate
 from flows.config import Paths
+from flows.summary.artifact import publish_run_artifact
+from flows.summary.report import RunReport, build_run_report
 
 
 @dataclass
@@ -34,6 +36,8 @@ class RunSummary:
     up_to_date: bool = False
     error: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    #: what the run ends with, built once by the flow (the artifact; `python -m flows run` prints it)
+    report: RunReport | None = None
 
 
 @task(name="load exports", retries=3, retry_delay_seconds=[10, 30, 60], retry_condition_fn=resilience.retry_condition)
@@ -161,9 +165,16 @@ def customer_value_pipeline(
 
 
 def _report(summary: RunSummary) -> None:
-    """The run summary as a Prefect artifact; a failure to write it never hides the run's own outcome."""
+    """The run report, kept on the summary and left as a Prefect artifact; a failure to write it never
+    hides the run's own outcome."""
+    reporting_currency = "EUR"  # TODO(params): from dbt run parameters
     try:
-        run_report.publish_run_artifact(summary)
+        summary.report = build_run_report(summary, summary.paths.published, reporting_currency)
+    except duckdb.Error as exc:  # the published file could not be read: report the run without its headlines
+        get_run_logger().warning("could not read the headline figures of %s: %s", summary.paths.published, exc)
+        summary.report = build_run_report(summary, None, reporting_currency)
+    try:
+        publish_run_artifact(summary.report)
     except Exception as exc:  # pragma: no cover - the API went away mid-run
         get_run_logger().warning("could not write the run summary artifact: %s", exc)
 

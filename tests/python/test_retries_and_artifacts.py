@@ -1,5 +1,5 @@
 """What a run retries and what it fails fast on (flows/resilience.py), and the run summary that every
-run leaves as a Prefect artifact (flows/run_report.py). Plain functions, real files and DuckDB locks."""
+run leaves as a Prefect artifact (flows/summary/markdown.py). Plain functions, real files and DuckDB locks."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from flows import resilience
 from flows.config import Paths
 from flows.ingest import ContractError, FileResult, LoadReport
 from flows.pipeline import RunSummary, build_task, load_task, publish_task, validate_task
-from flows.run_report import run_summary_markdown
+from flows.summary.markdown import render_markdown
+from flows.summary.report import build_run_report
 from flows.transform import DbtError, DbtResult, NodeResult
 from flows.validate import FailedExpectation, SuiteResult, ValidationError, ValidationReport
 
@@ -129,6 +130,11 @@ def load_report() -> LoadReport:
     )
 
 
+def artifact_markdown(summary: RunSummary) -> str:
+    """The artifact's text: the run report (no published file, so no headline figures) as Markdown."""
+    return render_markdown(build_run_report(summary, None, reporting_currency="EUR"))
+
+
 def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_nothing_was_published() -> None:
     summary = RunSummary(run_id="run-1", paths=paths(), load=load_report())
     summary.dbt = DbtResult(
@@ -137,7 +143,7 @@ def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_noth
          NodeResult("not_null_orders_customer_id", "test", "pass")],
     )
     summary.error = "DbtError: dbt: 1 failed: unique_orders_order_id (fail, 2 rows)"
-    markdown = run_summary_markdown(summary)
+    markdown = artifact_markdown(summary)
     assert markdown.startswith("# Customer-value pipeline run run-1: failed\n")
     assert "**Error:** DbtError: dbt: 1 failed: unique_orders_order_id (fail, 2 rows)" in markdown
     assert "**Marts published:** no (the previous publication is unchanged)" in markdown
@@ -156,7 +162,7 @@ def test_the_artifact_of_a_run_failed_on_an_expectation_names_the_expectation() 
     summary = RunSummary(run_id="run-2", paths=paths(), load=LoadReport(), dbt=DbtResult(["dbt", "build"], 0))
     summary.validation = ValidationReport(success=False, results=[SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed])])
     summary.error = "ValidationError: nps: expect_column_values_to_be_between(nps) failed on 3 rows"
-    markdown = run_summary_markdown(summary)
+    markdown = artifact_markdown(summary)
     assert "Failed: 5 expectations evaluated in 1 suites, 1 failed." in markdown
     assert "- `nps`: expect_column_values_to_be_between(nps) failed on 3 rows" in markdown
     assert "**Marts published:** no" in markdown
@@ -167,7 +173,7 @@ def test_the_artifact_of_a_successful_run_says_where_the_marts_were_published() 
     summary = RunSummary(run_id="run-3", paths=paths(), load=load_report(), dbt=DbtResult(["dbt", "build"], 0),
                          validation=ValidationReport(success=True, results=[SuiteResult("s", "customers", evaluated=7)]),
                          published=True, seconds={"load": 1.25, "dbt build": 20.0})
-    markdown = run_summary_markdown(summary)
+    markdown = artifact_markdown(summary)
     assert markdown.startswith("# Customer-value pipeline run run-3: succeeded\n")
     assert "**Error:**" not in markdown
     assert "**Marts published:** yes (`/w/published.duckdb`)" in markdown
@@ -177,7 +183,7 @@ def test_the_artifact_of_a_successful_run_says_where_the_marts_were_published() 
 
 def test_the_artifact_of_a_run_that_failed_before_loading_says_so() -> None:
     summary = RunSummary(run_id="run-4", paths=paths(), error="ExportsStillBeingWritten: 1 export file(s) changed | x")
-    markdown = run_summary_markdown(summary)
+    markdown = artifact_markdown(summary)
     assert "**Error:** ExportsStillBeingWritten: 1 export file(s) changed \\| x" in markdown
     assert markdown.count("Not reached.") == 3
 
