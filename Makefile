@@ -13,11 +13,13 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: help install run test exports build clean benchmark serve
+.PHONY: help install run test test-fast lint format exports build clean benchmark serve
 
 help:
 	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
-	@echo "make test       install and run the whole test suite (pytest; includes dbt build on generated data)"
+	@echo "make test       install, lint and run the whole test suite (pytest on 2 workers; dbt, GX, Prefect)"
+	@echo "make test-fast  the unit tests alone (no dbt, GX or Prefect; seconds)"
+	@echo "make lint       ruff (lint + format check) and sqlfluff on the dbt project; make format fixes"
 	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
 	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
 	@echo "make serve      serve the nightly, intraday and full-refresh Prefect deployments (starts a local"
@@ -44,8 +46,23 @@ run: install
 	fi
 	$(PY) -m flows run --exports $(EXPORTS)
 
-test: install
-	$(PY) -m pytest
+# Two pytest-xdist workers, one test file each at a time (module fixtures are built once); the
+# session's sample run is shared by both (tests/python/conftest.py).
+test: install lint
+	$(PY) -m pytest -n 2 --dist loadfile
+
+# The unit tests alone (no dbt, GX or Prefect): seconds.
+test-fast: install
+	$(PY) -m pytest -m unit
+
+# ruff (lint and format) over the Python; sqlfluff over the dbt SQL once configured (.sqlfluff).
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 build: install
 	$(VENV)/bin/dbt build

@@ -6,22 +6,19 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from flows.config import DEFAULT_EXPORTS, PROJECT_DIR, Paths
+from flows.config import DEFAULT_EXPORTS, Paths, configure_prefect_defaults, parse_dbt_vars
+from flows.errors import one_line
 
 if TYPE_CHECKING:
     from flows.serve import ServeSettings
 
-# Keep Prefect's local state (the temporary server's database) inside the project unless the user
-# points Prefect somewhere else; set before Prefect is imported.
-os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-# The temporary server takes ~10 s to start, more on a busy 2-core machine: allow for that.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+# Prefect's local state stays in the project unless the user points Prefect elsewhere (before Prefect is imported).
+configure_prefect_defaults()
 
 app = typer.Typer(
     help="Customer-value warehouse: generate sample exports, and load, build, validate and publish the marts.",
@@ -41,14 +38,19 @@ def fail(message: str) -> None:
 
 @app.command()
 def generate(
-    out: Path = typer.Option(DEFAULT_EXPORTS, "--out", help="Folder to write the export files to (created if missing)."),
-    customers: int = typer.Option(10_000, "--customers", min=1, help="Number of CRM customer records (about 8-10 orders per buying customer)."),
+    out: Path = typer.Option(
+        DEFAULT_EXPORTS, "--out", help="Folder to write the export files to (created if missing)."
+    ),
+    customers: int = typer.Option(
+        10_000, "--customers", min=1, help="Number of CRM customer records (about 8-10 orders per buying customer)."
+    ),
     seed: int = typer.Option(42, "--seed", help="Random seed: the same seed and options give byte-identical files."),
     start: str = typer.Option("2022-01-01", "--start", help="First acquisition date (YYYY-MM-DD)."),
     end: str = typer.Option("2026-10-31", "--end", help="Last date of the data (YYYY-MM-DD)."),
     file_format: str = typer.Option("csv", "--format", help="csv or parquet."),
     messy: bool = typer.Option(
-        False, "--messy/--clean",
+        False,
+        "--messy/--clean",
         help="--messy adds two small hand-made ';' exports with decimal commas and a few rows that break "
         "the data contract, to see the quarantine at work (make run uses it).",
     ),
@@ -64,46 +66,117 @@ def generate(
         fail("--start must be before --end")
     if file_format not in ("csv", "parquet"):
         fail("--format must be csv or parquet")
-    counts = generate_exports(out, customers=customers, seed=seed, start=start_date, end=end_date, file_format=file_format, progress=True, messy=messy)
+    counts = generate_exports(
+        out,
+        customers=customers,
+        seed=seed,
+        start=start_date,
+        end=end_date,
+        file_format=file_format,
+        progress=True,
+        messy=messy,
+    )
     console.print(f"Wrote to {out}: " + ", ".join(f"{n:,} {entity}" for entity, n in counts.items()))
 
 
 @app.command()
 def run(
-    exports: Optional[Path] = typer.Option(None, "--exports", help="Folder of export files. Default: $CVW_EXPORTS or data/exports."),
-    warehouse: Optional[Path] = typer.Option(None, "--warehouse", help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb."),
-    published: Optional[Path] = typer.Option(None, "--published", help="File BI tools read, written only after validation passes. Default: $CVW_PUBLISHED or warehouse/published.duckdb."),
+    exports: Path | None = typer.Option(
+        None, "--exports", help="Folder of export files. Default: $CVW_EXPORTS or data/exports."
+    ),
+    warehouse: Path | None = typer.Option(
+        None,
+        "--warehouse",
+        help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb.",
+    ),
+    published: Path | None = typer.Option(
+        None,
+        "--published",
+        help="File BI tools read, written only after validation passes. Default: $CVW_PUBLISHED or warehouse/published.duckdb.",
+    ),
     full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models from all history."),
+    dbt_vars: str | None = typer.Option(
+        None,
+        "--vars",
+        help="dbt vars for this run, YAML or JSON as `dbt --vars` takes them, e.g. '{churn_window_days: 180}'. "
+        "They reach the dbt build, the GX suites, the summary and the publication; vars that differ from the last "
+        "build's make the run a full refresh.",
+    ),
 ) -> None:
     """Load the exports, build the marts with dbt, validate them with Great Expectations and publish them."""
     paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
+    parsed_vars = _parse_vars(dbt_vars)
     if not paths.exports.is_dir():
-        fail(f"exports folder {paths.exports} does not exist: generate sample data with `python -m flows generate --out {paths.exports}`")
+        fail(
+            f"exports folder {paths.exports} does not exist: generate sample data with `python -m flows generate --out {paths.exports}`"
+        )
 
     from flows.pipeline import customer_value_pipeline
     from flows.summary.terminal import print_run_report
 
     try:
         summary = customer_value_pipeline(
-            exports=str(paths.exports), warehouse=str(paths.warehouse), published=str(paths.published), full_refresh=full_refresh
+            exports=str(paths.exports),
+            warehouse=str(paths.warehouse),
+            published=str(paths.published),
+            full_refresh=full_refresh,
+            dbt_vars=parsed_vars,
         )
     except Exception as exc:  # one line a user can act on; the flow run's log has the detail
-        fail(_one_line(exc))
+        fail(one_line(exc))
     if summary.report is None:  # pragma: no cover - the flow always builds it
         fail("the run left no report")
     print_run_report(summary.report, console)
 
 
 # Options shared by `serve` and `deploy`.
-LandingExports = Annotated[Optional[Path], typer.Option("--exports", help="Folder the export files land in. Default: $CVW_EXPORTS or data/exports.")]
-BuildWarehouse = Annotated[Optional[Path], typer.Option("--warehouse", help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb.")]
-PublishedFile = Annotated[Optional[Path], typer.Option("--published", help="File BI tools read. Default: $CVW_PUBLISHED or beside the warehouse.")]
-NightlyCron = Annotated[Optional[str], typer.Option("--nightly-cron", help="Cron of the nightly full pipeline run. Default: $CVW_NIGHTLY_CRON or '0 2 * * *'.")]
-IntradayCron = Annotated[Optional[str], typer.Option("--intraday-cron", help="Cron of the intraday run. Default: $CVW_INTRADAY_CRON or '*/15 * * * *'.")]
-ScheduleTimezone = Annotated[Optional[str], typer.Option("--timezone", help="IANA time zone of both schedules. Default: $CVW_TIMEZONE or the dbt var reporting_timezone.")]
+LandingExports = Annotated[
+    Path | None,
+    typer.Option("--exports", help="Folder the export files land in. Default: $CVW_EXPORTS or data/exports."),
+]
+BuildWarehouse = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse", help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb."
+    ),
+]
+PublishedFile = Annotated[
+    Path | None,
+    typer.Option("--published", help="File BI tools read. Default: $CVW_PUBLISHED or beside the warehouse."),
+]
+NightlyCron = Annotated[
+    str | None,
+    typer.Option(
+        "--nightly-cron", help="Cron of the nightly full pipeline run. Default: $CVW_NIGHTLY_CRON or '0 2 * * *'."
+    ),
+]
+IntradayCron = Annotated[
+    str | None,
+    typer.Option("--intraday-cron", help="Cron of the intraday run. Default: $CVW_INTRADAY_CRON or '*/15 * * * *'."),
+]
+ScheduleTimezone = Annotated[
+    str | None,
+    typer.Option(
+        "--timezone", help="IANA time zone of both schedules. Default: $CVW_TIMEZONE or the dbt var reporting_timezone."
+    ),
+]
+DbtVars = Annotated[
+    str | None,
+    typer.Option(
+        "--vars", help="dbt vars the deployments run with (YAML or JSON, as `dbt --vars`); stored in their parameters."
+    ),
+]
 
 
-def _serve_settings(**options: object) -> "ServeSettings":
+def _parse_vars(text: str | None) -> dict[str, object]:
+    try:
+        return parse_dbt_vars(text)
+    except ValueError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+def _serve_settings(**options: object) -> ServeSettings:
     from flows.serve import ServeSettings
 
     try:
@@ -121,15 +194,23 @@ def serve(
     nightly_cron: NightlyCron = None,
     intraday_cron: IntradayCron = None,
     timezone: ScheduleTimezone = None,
-    port: int = typer.Option(4200, "--port", help="Port of the local Prefect server started when PREFECT_API_URL is not set."),
+    dbt_vars: DbtVars = None,
+    port: int = typer.Option(
+        4200, "--port", help="Port of the local Prefect server started when PREFECT_API_URL is not set."
+    ),
 ) -> None:
     """Serve the nightly, intraday and full-refresh deployments from this process (Ctrl-C stops).
 
     With PREFECT_API_URL set, the deployments are registered with that server; otherwise a local
     Prefect server is started on 127.0.0.1:PORT (UI included) and stopped on exit."""
     settings = _serve_settings(
-        exports=exports, warehouse=warehouse, published=published,
-        nightly_cron=nightly_cron, intraday_cron=intraday_cron, timezone=timezone,
+        exports=exports,
+        warehouse=warehouse,
+        published=published,
+        nightly_cron=nightly_cron,
+        intraday_cron=intraday_cron,
+        timezone=timezone,
+        dbt_vars=_parse_vars(dbt_vars),
     )
     server = None
     if not os.environ.get("PREFECT_API_URL"):
@@ -137,7 +218,9 @@ def serve(
 
         log_path = Path(os.environ["PREFECT_HOME"]) / "server.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
-        console.print(f"PREFECT_API_URL is not set: starting a local Prefect server on 127.0.0.1:{port} (log: {log_path})")
+        console.print(
+            f"PREFECT_API_URL is not set: starting a local Prefect server on 127.0.0.1:{port} (log: {log_path})"
+        )
         try:
             server = start_local_server(port=port, log_path=log_path)
         except RuntimeError as exc:
@@ -158,13 +241,16 @@ def serve(
 
 @app.command()
 def deploy(
-    pool: str = typer.Option(..., "--pool", help="Work pool whose workers run the flow (e.g. a process pool on the warehouse's machine)."),
+    pool: str = typer.Option(
+        ..., "--pool", help="Work pool whose workers run the flow (e.g. a process pool on the warehouse's machine)."
+    ),
     exports: LandingExports = None,
     warehouse: BuildWarehouse = None,
     published: PublishedFile = None,
     nightly_cron: NightlyCron = None,
     intraday_cron: IntradayCron = None,
     timezone: ScheduleTimezone = None,
+    dbt_vars: DbtVars = None,
 ) -> None:
     """Register the three deployments with the Prefect server of PREFECT_API_URL for a work pool (no serving process)."""
     from flows.serve import deploy_to_work_pool
@@ -172,20 +258,17 @@ def deploy(
     if not os.environ.get("PREFECT_API_URL"):
         fail("PREFECT_API_URL is not set: point it at your Prefect server (or use `python -m flows serve`)")
     settings = _serve_settings(
-        exports=exports, warehouse=warehouse, published=published,
-        nightly_cron=nightly_cron, intraday_cron=intraday_cron, timezone=timezone,
+        exports=exports,
+        warehouse=warehouse,
+        published=published,
+        nightly_cron=nightly_cron,
+        intraday_cron=intraday_cron,
+        timezone=timezone,
+        dbt_vars=_parse_vars(dbt_vars),
     )
     for name in deploy_to_work_pool(settings, pool):
         console.print(f"deployed {name} to work pool {pool}")
     console.print(f"Start a worker where the warehouse lives: prefect worker start --pool {pool}")
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    if "Could not set lock on file" in str(exc) or "Conflicting lock" in str(exc):
-        return f"the warehouse file is in use by another process (a dbt run, or a client with it open): {first}"
-    return first
 
 
 def main() -> None:

@@ -1,32 +1,62 @@
-"""Paths and defaults shared by the flows and the CLI.
+"""Settings of a run: every `CVW_*` environment variable is read here, and only here.
 
-Every path can be overridden by an environment variable, so that `dbt` run by hand,
-the Prefect deployments and the CLI all agree on where the warehouse lives.
+`Settings` is a typed pydantic-settings object (environment variables `CVW_EXPORTS`,
+`CVW_WAREHOUSE`, ...; empty values count as unset). `Paths` is where one run reads and writes:
+an option given on the command line (or as a flow parameter) wins over the environment, which
+wins over the defaults. dbt vars are not settings: they live in `dbt_project.yml` and are
+overridden per run with `--vars` (`parse_dbt_vars`), exactly as `dbt --vars` takes them.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-#: Environment variables (also read by profiles.yml for the build warehouse).
+#: Environment variable that profiles.yml reads for the build warehouse (dbt run by hand uses it too).
 ENV_WAREHOUSE = "CVW_WAREHOUSE"
-ENV_PUBLISHED = "CVW_PUBLISHED"
-ENV_EXPORTS = "CVW_EXPORTS"
-ENV_OUTPUT = "CVW_OUTPUT"
 
 DEFAULT_WAREHOUSE = PROJECT_DIR / "warehouse" / "customer_value.duckdb"
 DEFAULT_PUBLISHED = PROJECT_DIR / "warehouse" / "published.duckdb"
 DEFAULT_EXPORTS = PROJECT_DIR / "data" / "exports"
 DEFAULT_OUTPUT = PROJECT_DIR / "warehouse" / "output"
+DEFAULT_NIGHTLY_CRON = "0 2 * * *"
+DEFAULT_INTRADAY_CRON = "*/15 * * * *"
+DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
+DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
 
 
-def _path_from_env(name: str, default: Path) -> Path:
-    value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+class Settings(BaseSettings):
+    """The `CVW_*` environment variables (see README "Configuration")."""
+
+    model_config = SettingsConfigDict(env_prefix="CVW_", env_ignore_empty=True, extra="ignore")
+
+    exports: Path | None = None
+    warehouse: Path | None = None
+    published: Path | None = None
+    output: Path | None = None
+    #: schedules of the served deployments; the time zone defaults to the dbt var reporting_timezone
+    nightly_cron: str = DEFAULT_NIGHTLY_CRON
+    intraday_cron: str = DEFAULT_INTRADAY_CRON
+    timezone: str | None = None
+    #: the Prefect global concurrency limit that lets one run write the warehouse at a time
+    lock_name: str = DEFAULT_LOCK_NAME
+    lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+
+
+def settings() -> Settings:
+    """The settings as the environment holds them now (read on every call: tests and runs change it)."""
+    return Settings()
+
+
+def _absolute(path: Path | str) -> Path:
+    return Path(path).expanduser().resolve()
 
 
 @dataclass(frozen=True)
@@ -41,30 +71,61 @@ class Paths:
     @classmethod
     def resolve(
         cls,
-        exports: Path | None = None,
-        warehouse: Path | None = None,
-        published: Path | None = None,
-        output: Path | None = None,
-    ) -> "Paths":
-        warehouse_path = (
-            Path(warehouse).expanduser().resolve() if warehouse else _path_from_env(ENV_WAREHOUSE, DEFAULT_WAREHOUSE)
-        )
+        exports: Path | str | None = None,
+        warehouse: Path | str | None = None,
+        published: Path | str | None = None,
+        output: Path | str | None = None,
+    ) -> Paths:
+        env = settings()
+        warehouse_path = _absolute(warehouse or env.warehouse or DEFAULT_WAREHOUSE)
         # By default the published file and the run output sit beside the build warehouse.
-        default_published = (
-            DEFAULT_PUBLISHED if warehouse_path == DEFAULT_WAREHOUSE else warehouse_path.with_name(
-                warehouse_path.stem + "_published.duckdb"
-            )
-        )
-        default_output = (
-            DEFAULT_OUTPUT if warehouse_path == DEFAULT_WAREHOUSE else warehouse_path.with_name(
-                warehouse_path.stem + "_output"
-            )
-        )
+        if warehouse_path == DEFAULT_WAREHOUSE:
+            default_published, default_output = DEFAULT_PUBLISHED, DEFAULT_OUTPUT
+        else:
+            default_published = warehouse_path.with_name(warehouse_path.stem + "_published.duckdb")
+            default_output = warehouse_path.with_name(warehouse_path.stem + "_output")
         return cls(
-            exports=Path(exports).expanduser().resolve() if exports else _path_from_env(ENV_EXPORTS, DEFAULT_EXPORTS),
+            exports=_absolute(exports or env.exports or DEFAULT_EXPORTS),
             warehouse=warehouse_path,
-            published=Path(published).expanduser().resolve()
-            if published
-            else _path_from_env(ENV_PUBLISHED, default_published),
-            output=Path(output).expanduser().resolve() if output else _path_from_env(ENV_OUTPUT, default_output),
+            published=_absolute(published or env.published or default_published),
+            output=_absolute(output or env.output or default_output),
         )
+
+    @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder of this warehouse: manifest.json, run_results.json, logs."""
+        return self.output / "dbt"
+
+
+def parse_dbt_vars(text: str | None) -> dict[str, Any]:
+    """`--vars` as dbt takes it: a YAML (or JSON) mapping, e.g. `{churn_window_days: 180}`.
+
+    Raises ValueError with a one-line cause for anything that is not a mapping."""
+    import yaml
+
+    if text is None or not text.strip():
+        return {}
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValueError(f"--vars is not YAML or JSON: {' '.join(str(exc).split())}") from None
+    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+        raise ValueError(
+            f"--vars must be a mapping of var names to values, like '{{churn_window_days: 180}}', not {text!r}"
+        )
+    return value
+
+
+def dbt_vars_json(dbt_vars: dict[str, Any] | None) -> str:
+    """The vars as one canonical JSON text (sorted keys): what fingerprints and records compare."""
+    return json.dumps(dbt_vars or {}, sort_keys=True, default=str)
+
+
+def configure_prefect_defaults() -> None:
+    """Prefect's local state stays in the project unless the user points Prefect elsewhere; no
+    analytics; the temporary server gets time to start on a busy 2-core machine. Call before
+    Prefect is imported (the CLI, the test suite and the benchmark do)."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")

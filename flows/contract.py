@@ -80,7 +80,9 @@ ENTITIES: tuple[Entity, ...] = (
                 allowed=("completed", "cancelled", "refunded"),
                 description="completed, cancelled or refunded.",
             ),
-            Column("amount", "decimal", required=True, minimum=0, description="What the customer paid, after discounts."),
+            Column(
+                "amount", "decimal", required=True, minimum=0, description="What the customer paid, after discounts."
+            ),
             Column("discount_amount", "decimal", minimum=0, description="Discount given; empty means 0."),
             Column("currency", "currency", description="ISO 4217; empty means the reporting currency."),
             Column("channel", description="Sales channel: web, store, phone, app, ..."),
@@ -134,8 +136,6 @@ ENTITIES: tuple[Entity, ...] = (
         ),
     ),
 )
-
-ENTITIES_BY_NAME: dict[str, Entity] = {e.name: e for e in ENTITIES}
 
 
 def entity_for_file(file_name: str) -> Entity | None:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
@@ -37,7 +38,7 @@ class PrepareContext:
     Expectations) into `parameters`.
     """
 
-    con: "duckdb.DuckDBPyConnection"
+    con: duckdb.DuckDBPyConnection
     project_vars: dict[str, Any]
     parameters: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # reported as failures of the suite
@@ -162,14 +163,14 @@ def expect_no_personal_data_columns(patterns: tuple[str, ...] = PERSONAL_DATA_CO
     return _no_personal_data_expectation_class()(regex_list=list(patterns), **kwargs)
 
 
-def cents(values: "pd.Series") -> "pd.Series":
+def cents(values: pd.Series) -> pd.Series:
     """Amounts as whole cents (float64, NaN stays NaN), so that equality is to the cent."""
     import pandas as pd
 
     return (pd.to_numeric(values, errors="coerce").astype("float64") * 100).round()
 
 
-def _has(df: "pd.DataFrame", *columns: str) -> bool:
+def _has(df: pd.DataFrame, *columns: str) -> bool:
     return all(c in df.columns for c in columns)
 
 
@@ -239,7 +240,7 @@ order by 1
 """
 
 
-def raw_completed_revenue_by_year(con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any]) -> "pd.DataFrame":
+def raw_completed_revenue_by_year(con: duckdb.DuckDBPyConnection, project_vars: dict[str, Any]) -> pd.DataFrame:
     """Completed-order revenue per year straight from `raw.orders`, independently of the dbt models.
 
     Latest version per order_id (highest _load_id, then _line); status completed; amount converted
@@ -284,7 +285,7 @@ AUDIT_COLUMNS = [
 ]  # fmt: skip
 
 
-def prepare_customer_audit_figures(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_customer_audit_figures(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """Derived columns for the identities and the reconciliation with the raw orders.
 
     Rows are sorted by (period_grain, period_start). Columns whose inputs are missing are left
@@ -336,8 +337,7 @@ def prepare_customer_audit_figures(df: "pd.DataFrame", ctx: PrepareContext) -> "
         else:
             raw_failed = False
         raw_cents = {
-            int(y): (float(c) if pd.notna(c) else float("nan"))
-            for y, c in zip(raw["year"], raw["revenue_cents"])
+            int(y): (float(c) if pd.notna(c) else float("nan")) for y, c in zip(raw["year"], raw["revenue_cents"])
         }
         df["period_year"] = period_year.astype("float64").where(is_year)
         # A year without completed orders has revenue 0; a year with an order whose currency has
@@ -561,7 +561,7 @@ valid_responses as (
 """
 
 
-def staging_as_of_date(con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any]) -> str | None:
+def staging_as_of_date(con: duckdb.DuckDBPyConnection, project_vars: dict[str, Any]) -> str | None:
     """The as-of date (YYYY-MM-DD) the voice marts must stand on, from the vars and staging."""
     row = con.execute(
         STAGING_RESPONSES_SQL + "select strftime(as_of_date, '%Y-%m-%d') from as_of",
@@ -571,8 +571,8 @@ def staging_as_of_date(con: "duckdb.DuckDBPyConnection", project_vars: dict[str,
 
 
 def staging_query(
-    con: "duckdb.DuckDBPyConnection", project_vars: dict[str, Any], select: str, **parameters: Any
-) -> "pd.DataFrame":
+    con: duckdb.DuckDBPyConnection, project_vars: dict[str, Any], select: str, **parameters: Any
+) -> pd.DataFrame:
     """`select` after the CTEs `as_of` and `valid_responses` of STAGING_RESPONSES_SQL, as a DataFrame."""
     values = {"as_of_date": str(project_vars.get("as_of_date") or ""), **parameters}
     return con.execute(STAGING_RESPONSES_SQL + select, values).df()
@@ -593,19 +593,26 @@ def _staging_counts(ctx: PrepareContext, what: str, select: str, **parameters: A
     return {} if frame is None else dict(zip(frame["key"], frame["n"].astype("float64")))
 
 
-def _expect_reconciled(gxe, column: str, staging_column: str, key_column: str, parameter: str, notes: str, row_condition=None) -> list:
+def _expect_reconciled(
+    gxe, column: str, staging_column: str, key_column: str, parameter: str, notes: str, row_condition=None
+) -> list:
     """`column` equals the staging figure on every row (of `row_condition`), and every key of staging
     (suite parameter `parameter`) has a row."""
     where = {} if row_condition is None else {"row_condition": row_condition}
     return [
-        gxe.ExpectColumnPairValuesToBeEqual(column_A=column, column_B=staging_column, notes=f"Reconciliation: {notes}", **where),
+        gxe.ExpectColumnPairValuesToBeEqual(
+            column_A=column, column_B=staging_column, notes=f"Reconciliation: {notes}", **where
+        ),
         gxe.ExpectColumnDistinctValuesToContainSet(
-            column=key_column, value_set={"$PARAMETER": parameter}, notes=f"Every {key_column} of staging has a row.", **where
+            column=key_column,
+            value_set={"$PARAMETER": parameter},
+            notes=f"Every {key_column} of staging has a row.",
+            **where,
         ),
     ]
 
 
-def _as_of_text(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def _as_of_text(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """as_of_date as text, and the as-of date from staging as suite parameter `as_of_date`."""
     import pandas as pd
 
@@ -622,7 +629,9 @@ def _voice_common(gxe, mart: str, key: list[str], columns: list[str]) -> list:
         gxe.ExpectTableColumnsToMatchSet(column_set=[*key, *columns], exact_match=False),
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
         *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in key],
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=key) if len(key) > 1 else gxe.ExpectColumnValuesToBeUnique(column=key[0]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=key)
+        if len(key) > 1
+        else gxe.ExpectColumnValuesToBeUnique(column=key[0]),
         gxe.ExpectColumnValuesToBeInSet(
             column="as_of_date_text",
             value_set={"$PARAMETER": "as_of_date"},
@@ -637,7 +646,9 @@ def _voice_common(gxe, mart: str, key: list[str], columns: list[str]) -> list:
             gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0),
         ]
     for column in VOICE_SHARE_COLUMNS.get(mart, []):
-        expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1, notes="A share lies in [0, 1]."))
+        expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0, max_value=1, notes="A share lies in [0, 1].")
+        )
     for column, (low, high) in VOICE_SCORE_RANGES.get(mart, {}).items():
         expectations.append(gxe.ExpectColumnValuesToBeBetween(column=column, min_value=low, max_value=high))
     return expectations
@@ -648,7 +659,7 @@ def _voice_common(gxe, mart: str, key: list[str], columns: list[str]) -> list:
 SURVEY_SCORES_KEY = ["period_grain", "period_start", "touchpoint_type", "channel"]
 
 
-def prepare_survey_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_survey_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """NPS categories summed, and the responses of staging per period on the 'all' x 'all' rows."""
     import pandas as pd
 
@@ -687,7 +698,9 @@ def survey_scores_suite(gxe) -> list:
             ["responses", "nps_answers", "promoters", "passives", "detractors", "nps", "ces_mean", "csat_score"],
         ),
         gxe.ExpectColumnValuesToBeInSet(column="period_grain", value_set=["month", "quarter", "year"]),
-        gxe.ExpectColumnValuesToBeBetween(column="nps", min_value=-100, max_value=100, notes="NPS lies in [-100, 100]."),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="nps", min_value=-100, max_value=100, notes="NPS lies in [-100, 100]."
+        ),
         gxe.ExpectColumnValuesToBeBetween(column="nps_ci_low", min_value=-100, max_value=100),
         gxe.ExpectColumnValuesToBeBetween(column="nps_ci_high", min_value=-100, max_value=100),
         gxe.ExpectColumnPairValuesToBeEqual(
@@ -699,7 +712,11 @@ def survey_scores_suite(gxe) -> list:
             column_A="responses", column_B="nps_answers", or_equal=True, notes="An NPS answer is a response."
         ),
         *_expect_reconciled(
-            gxe, "responses", "staging_responses", "period_key", "staging_response_periods",
+            gxe,
+            "responses",
+            "staging_responses",
+            "period_key",
+            "staging_response_periods",
             "the responses of every period = the distinct valid responses of staging dated in it.",
             row_condition=total_rows,
         ),
@@ -709,7 +726,7 @@ def survey_scores_suite(gxe) -> list:
 # --------------------------------------------------------------------------- customer_loyalty_scores
 
 
-def prepare_customer_loyalty_scores(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_customer_loyalty_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """Each customer's distinct valid responses in staging, and how many customers answered."""
     df = _as_of_text(df.reset_index(drop=True), ctx)
     counts = _staging_counts(
@@ -723,9 +740,7 @@ def prepare_customer_loyalty_scores(df: "pd.DataFrame", ctx: PrepareContext) -> 
     return df
 
 
-@register_suite(
-    "customer_loyalty_scores", prepare=prepare_customer_loyalty_scores, key_columns=("customer_id",)
-)
+@register_suite("customer_loyalty_scores", prepare=prepare_customer_loyalty_scores, key_columns=("customer_id",))
 def customer_loyalty_scores_suite(gxe) -> list:
     """Customer loyalty scores: one row per customer who answered; scores in range; responses = staging."""
     return [
@@ -758,7 +773,7 @@ def customer_loyalty_scores_suite(gxe) -> list:
 # --------------------------------------------------------------------------- satisfaction_vs_loyalty
 
 
-def prepare_satisfaction_vs_loyalty(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_satisfaction_vs_loyalty(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """Answers per score type summed over categories, next to the judged answers of staging."""
     df = _as_of_text(df.reset_index(drop=True), ctx)
     if _has(df, "repurchased_answers", "lapsed_answers"):
@@ -798,7 +813,9 @@ def satisfaction_vs_loyalty_suite(gxe) -> list:
         ),
         gxe.ExpectColumnValuesToBeInSet(
             column="score_type_category",
-            value_set=[f"{score} {category}" for score, categories in SCORE_CATEGORIES.items() for category in categories],
+            value_set=[
+                f"{score} {category}" for score, categories in SCORE_CATEGORIES.items() for category in categories
+            ],
             notes="Every category belongs to its score type.",
         ),
         gxe.ExpectColumnPairValuesToBeEqual(
@@ -810,7 +827,11 @@ def satisfaction_vs_loyalty_suite(gxe) -> list:
         gxe.ExpectColumnValuesToBeBetween(column="revenue_per_answer", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="revenue_per_customer", min_value=0),
         *_expect_reconciled(
-            gxe, "score_type_answers", "staging_judged_answers", "score_type", "judged_score_types",
+            gxe,
+            "score_type_answers",
+            "staging_judged_answers",
+            "score_type",
+            "judged_score_types",
             "the answers of a score type = the distinct valid responses of staging carrying that score and at "
             "least W days old.",
         ),
@@ -820,7 +841,7 @@ def satisfaction_vs_loyalty_suite(gxe) -> list:
 # --------------------------------------------------------------------------- service_effort
 
 
-def prepare_service_effort(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_service_effort(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """The contacts of staging per month, next to the 'all' rows."""
     import pandas as pd
 
@@ -836,7 +857,9 @@ def prepare_service_effort(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataF
     )
     if _has(df, "contact_month", "contact_channel"):
         df["contact_month_text"] = pd.to_datetime(df["contact_month"]).dt.strftime("%Y-%m-%d")
-        df["staging_contacts"] = df["contact_month_text"].map(lambda m: counts.get(m, 0.0)).where(df["contact_channel"] == "all")
+        df["staging_contacts"] = (
+            df["contact_month_text"].map(lambda m: counts.get(m, 0.0)).where(df["contact_channel"] == "all")
+        )
     ctx.parameters["staging_contact_months"] = sorted(counts)
     return df
 
@@ -860,7 +883,11 @@ def service_effort_suite(gxe) -> list:
             column_A="effortful_contacts", column_B="effortful_contacts_judged", or_equal=True
         ),
         *_expect_reconciled(
-            gxe, "contacts", "staging_contacts", "contact_month_text", "staging_contact_months",
+            gxe,
+            "contacts",
+            "staging_contacts",
+            "contact_month_text",
+            "staging_contact_months",
             "the contacts of every month = the contacts of staging dated in it.",
             row_condition=all_channels,
         ),
@@ -873,7 +900,8 @@ def service_effort_suite(gxe) -> list:
 
 PERSONAS = ["at_risk", "ambassador", "price_shopper", "new", "loyal_passive"]
 
-def prepare_customer_personas(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+
+def prepare_customer_personas(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """Who must have a persona: every customer id with a completed order on or before the as-of date
     in staging.stg_crm__orders. Adds `has_completed_order` per row and the parameter
     `customers_with_completed_orders` (their number)."""
@@ -918,13 +946,13 @@ def customer_personas_suite(gxe) -> list:
     ]
 
 
-def _top_share_columns(df: "pd.DataFrame") -> list[str]:
+def _top_share_columns(df: pd.DataFrame) -> list[str]:
     """top_<p>_pct_revenue_share columns, by p ascending."""
     found = [(int(m.group(1)), c) for c in df.columns if (m := re.fullmatch(r"top_(\d+)_pct_revenue_share", str(c)))]
     return [c for _, c in sorted(found)]
 
 
-def prepare_revenue_concentration(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_revenue_concentration(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """Derived columns over every top_<p>_pct_revenue_share column (var concentration_top_shares):
     `top_shares_monotone` (top 1 % <= top 10 % <= ... <= 1, rows without revenue pass),
     `top_share_min` and `top_share_max`."""
@@ -970,7 +998,7 @@ def revenue_concentration_suite(gxe) -> list:
     ]
 
 
-def prepare_acquisition_cost(df: "pd.DataFrame", ctx: PrepareContext) -> "pd.DataFrame":
+def prepare_acquisition_cost(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
     """The spend of staging.stg_crm__marketing_spend for each row (its month and channel; for 'all',
     the month's total; 0 when staging has none), as `staging_spend_cents`, beside the mart's
     `spend_cents`; `spend_key` (month|channel) and the parameter `staging_spend_keys`: every staging
@@ -1024,4 +1052,6 @@ def acquisition_cost_suite(gxe) -> list:
         gxe.ExpectColumnValuesToBeBetween(column="cac", min_value=0),
         expect_no_personal_data_columns(notes="No direct personal data in a mart."),
     ]
+
+
 # =========================================================================== end personas and value

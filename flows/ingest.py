@@ -18,13 +18,14 @@ latest (the row from the file loaded last wins, by key).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
+from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
@@ -76,18 +77,6 @@ class LoadReport:
         return sum(f.rows_quarantined for f in self.files)
 
 
-class ContractError(Exception):
-    """A file that cannot be loaded as a whole (for example a required column is missing)."""
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -103,7 +92,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw schema, one table per entity, the manifest and the quarantine."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for entity in ENTITIES:
-        columns = ",\n  ".join(f"{quote(c.name)} {SQL_TYPES[c.kind]}" for c in entity.columns)
+        columns = ",\n  ".join(f"{quote_identifier(c.name)} {SQL_TYPES[c.kind]}" for c in entity.columns)
         con.execute(
             f"""
             create table if not exists {RAW_SCHEMA}.{entity.name} (
@@ -151,7 +140,7 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 def _value(column: Column) -> str:
     """The raw text of a column: trimmed, empty as null."""
-    return f"nullif(trim({quote(column.name)}), '')"
+    return f"nullif(trim({quote_identifier(column.name)}), '')"
 
 
 def _parsed(column: Column) -> str:
@@ -166,8 +155,8 @@ def _parsed(column: Column) -> str:
     if column.kind == "integer":
         return f"try_cast({v} as integer)"
     if column.kind == "boolean":
-        trues = ", ".join(sql_literal(w) for w in TRUE_WORDS)
-        falses = ", ".join(sql_literal(w) for w in FALSE_WORDS)
+        trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
+        falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
         return f"case when lower({v}) in ({trues}) then true when lower({v}) in ({falses}) then false end"
     if column.kind == "month":
         return f"case when regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}') then try_cast({v} || '-01' as date) end"
@@ -198,7 +187,7 @@ def _reasons(column: Column) -> list[str]:
         condition, label = bad[column.kind]
         reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
     if column.kind == "enum":
-        allowed = ", ".join(sql_literal(a) for a in column.allowed)
+        allowed = ", ".join(quote_literal(a) for a in column.allowed)
         reasons.append(
             f"case when {v} is not null and lower({v}) not in ({allowed}) "
             f"then '{name}: ''' || {shown} || ''' is not one of {'/'.join(column.allowed)}' end"
@@ -222,7 +211,7 @@ def _reasons(column: Column) -> list[str]:
 def check_query(entity: Entity, source: str) -> str:
     """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
     typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract."""
-    typed = ",\n  ".join(f"{_parsed(c)} as {quote(c.name)}" for c in entity.columns)
+    typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
     reasons = ", ".join(r for c in entity.columns for r in _reasons(c))
     return f"""
         select
@@ -262,7 +251,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects."""
     con.execute("drop table if exists _incoming")
     con.execute("drop table if exists _rejects")
-    literal = sql_literal(str(path))
+    literal = quote_literal(str(path))
     if path.name.lower().endswith(".parquet"):
         con.execute(
             f"""create temp table _incoming as
@@ -275,13 +264,13 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     delimiter, header = _csv_header(path)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
     # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
-    columns = "{" + ", ".join(f"{sql_literal(name)}: 'VARCHAR'" for name in header) + "}"
+    columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
     con.execute("drop table if exists _rejects_errors")
     con.execute("drop table if exists _rejects_scan")
     con.execute(
         f"""create temp table _incoming as
             select * from read_csv({literal}, header = true, auto_detect = false, columns = {columns},
-                                   delim = {sql_literal(delimiter)}, quote = '"', escape = '"',
+                                   delim = {quote_literal(delimiter)}, quote = '"', escape = '"',
                                    store_rejects = true, rejects_table = '_rejects_errors',
                                    rejects_scan = '_rejects_scan')"""
     )
@@ -319,7 +308,7 @@ def _header(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _record_expression(con: duckdb.DuckDBPyConnection) -> str:
     """SQL for the whole record as read (every column of the file, as JSON text), for quarantine rows."""
-    fields = ", ".join(f"{quote(h)} := {quote(h)}" for h in _header(con))
+    fields = ", ".join(f"{quote_identifier(h)} := {quote_identifier(h)}" for h in _header(con))
     return f"to_json(struct_pack({fields}))::varchar"
 
 
@@ -355,7 +344,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
         return FileResult(path.name, entity.name, "skipped", message=f"same content as {seen[0]} ({seen[1]})")
 
     load_id = _next_load_id(con)
-    file_name = sql_literal(path.name)
+    file_name = quote_literal(path.name)
     try:
         rejected = _read_into_temp(con, path)
     except (duckdb.Error, ValueError, UnicodeError) as exc:
@@ -376,28 +365,30 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
             line = _line_expression(con, is_parquet, rejected, rows_read).replace("checked.", "src.")
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, {line}, {sql_literal(reason)},
+                    select {load_id}, '{entity.name}', {file_name}, {line}, {quote_literal(reason)},
                            {_record_expression(con)}, now()::timestamp
                     from _incoming as src
                     union all
-                    select {load_id}, '{entity.name}', {file_name}, line, {sql_literal(reason)}, record, now()::timestamp
+                    select {load_id}, '{entity.name}', {file_name}, line, {quote_literal(reason)}, record, now()::timestamp
                     from _rejects"""
             )
-            result = FileResult(
-                path.name, entity.name, "rejected", rows_read, 0, rows_read, reason, load_id
-            )
+            result = FileResult(path.name, entity.name, "rejected", rows_read, 0, rows_read, reason, load_id)
         else:
             # Select the contract's columns by their header names; optional columns absent from the file are null.
             projection = ", ".join(
-                f"{quote(mapping[c.name])} as {quote(c.name)}" if c.name in mapping else f"null::varchar as {quote(c.name)}"
+                f"{quote_identifier(mapping[c.name])} as {quote_identifier(c.name)}"
+                if c.name in mapping
+                else f"null::varchar as {quote_identifier(c.name)}"
                 for c in entity.columns
             )
             con.execute(
                 "create or replace temp table _checked as "
-                + check_query(entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)")
+                + check_query(
+                    entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)"
+                )
             )
             line = _line_expression(con, is_parquet, rejected, rows_read)
-            columns = ", ".join(quote(c.name) for c in entity.columns)
+            columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
             con.execute(
                 f"""insert into {RAW_SCHEMA}.{entity.name}
                     select {columns}, {load_id}, {file_name}, {line}, now()::timestamp
@@ -453,12 +444,16 @@ def _record_manifest(
 def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
     """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first."""
     if not exports_dir.is_dir():
-        raise FileNotFoundError(f"exports folder {exports_dir} does not exist (generate one with `python -m flows generate`)")
+        raise FileNotFoundError(
+            f"exports folder {exports_dir} does not exist (generate one with `python -m flows generate`)"
+        )
     files = sorted(p for p in exports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     return [(p, entity_for_file(p.name)) for p in files]
 
 
-def load_exports(warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None) -> LoadReport:
+def load_exports(
+    warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None
+) -> LoadReport:
     """Load every export file of a folder into the warehouse (see the module docstring)."""
     report = LoadReport()
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]

@@ -68,7 +68,9 @@ class LocalServer:
             if self.process.poll() is not None:
                 self.stop()
                 hint = f" (log: {self.log_path})" if self.log_path else ""
-                raise RuntimeError(f"prefect server exited with code {self.process.returncode} before it was healthy{hint}")
+                raise RuntimeError(
+                    f"prefect server exited with code {self.process.returncode} before it was healthy{hint}"
+                )
             if is_healthy(self.api_url):
                 return
             time.sleep(0.5)

@@ -20,22 +20,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-from typing import Iterator
+from collections.abc import Iterator
 
-ENV_LOCK_NAME = "CVW_LOCK_NAME"
-ENV_LOCK_TIMEOUT = "CVW_LOCK_TIMEOUT_SECONDS"
-DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
-DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
+from flows.config import settings
 
 
 def lock_name() -> str:
-    return os.environ.get(ENV_LOCK_NAME) or DEFAULT_LOCK_NAME
+    """`$CVW_LOCK_NAME`, default cvw-warehouse-writer."""
+    return settings().lock_name
 
 
 def lock_timeout_seconds() -> float:
-    value = os.environ.get(ENV_LOCK_TIMEOUT)
-    return float(value) if value else DEFAULT_LOCK_TIMEOUT_SECONDS
+    """`$CVW_LOCK_TIMEOUT_SECONDS`, default 6 hours."""
+    return settings().lock_timeout_seconds
 
 
 def using_prefect_server() -> bool:

@@ -13,13 +13,15 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import ingest, locking, publish, resilience, transform, validate
+from flows import dbt_artifacts, ingest, locking, publish, resilience, transform, validate
 from flows.config import Paths
+from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
 from flows.summary.report import RunReport, build_run_report
 
@@ -28,6 +30,8 @@ from flows.summary.report import RunReport, build_run_report
 class RunSummary:
     run_id: str
     paths: Paths
+    #: dbt vars of this run on top of dbt_project.yml's (`--vars`): dbt, fingerprint, GX and publication use them
+    dbt_vars: dict[str, Any] = field(default_factory=dict)
     load: ingest.LoadReport | None = None
     dbt: transform.DbtResult | None = None
     validation: validate.ValidationReport | None = None
@@ -63,23 +67,23 @@ def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.
 
 
 @task(name="dbt build", retries=2, retry_delay_seconds=[15, 60], retry_condition_fn=resilience.retry_condition)
-def build_task(paths: Paths, full_refresh: bool) -> transform.DbtResult:
+def build_task(paths: Paths, full_refresh: bool, dbt_vars: dict[str, Any]) -> transform.DbtResult:
     resilience.ensure_warehouse_writable(paths.warehouse)
-    return transform.build(paths.warehouse, paths.output / "dbt", full_refresh=full_refresh)
+    return transform.build(paths.warehouse, paths.dbt_target, full_refresh=full_refresh, dbt_vars=dbt_vars)
 
 
 @task(name="validate marts", retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=resilience.retry_condition)
-def validate_task(paths: Paths) -> validate.ValidationReport:
+def validate_task(paths: Paths, dbt_vars: dict[str, Any]) -> validate.ValidationReport:
     try:
-        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs")
+        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs", dbt_vars=dbt_vars)
     except duckdb.Error as exc:
         raise resilience.as_transient(exc, paths.warehouse) from exc
 
 
 @task(name="publish marts", retries=2, retry_delay_seconds=[5, 15], retry_condition_fn=resilience.retry_condition)
-def publish_task(paths: Paths, run_id: str, state: str = "") -> Path:
+def publish_task(paths: Paths, run_id: str, state: str, dbt_vars: dict[str, Any]) -> Path:
     try:
-        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state)
+        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state, dbt_vars=dbt_vars)
     except duckdb.Error as exc:
         raise resilience.as_transient(exc, paths.warehouse) from exc
 
@@ -90,37 +94,38 @@ def run_pipeline(
     run_id: str | None = None,
     summary: RunSummary | None = None,
     settle_seconds: float = 0.0,
+    dbt_vars: dict[str, Any] | None = None,
 ) -> RunSummary:
     """The pipeline's steps in order; fails (raises) at the first failing step, naming the cause.
     Pass `summary` to keep what was done before a failure (the flow reports it in an artifact)."""
-    summary = summary or RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths)
+    summary = summary or RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths, dbt_vars=dict(dbt_vars or {}))
     started = time.perf_counter()
     summary.load = load_task(paths, summary.run_id, settle_seconds)
     summary.seconds["load"] = time.perf_counter() - started
 
     # No new export file, the same dbt code, vars and suites as the last publication: the marts
     # would come out the same, so the (frequent, intraday) run stops here.
-    state = publish.source_state(paths.warehouse)
+    state = publish.source_state(paths.warehouse, summary.dbt_vars)
     if not full_refresh and publish.published_state(paths.published) == state:
         summary.up_to_date = True
         return summary
 
     started = time.perf_counter()
     try:
-        summary.dbt = build_task(paths, full_refresh)
+        summary.dbt = build_task(paths, full_refresh, summary.dbt_vars)
     except transform.DbtError as exc:
         summary.dbt = exc.result
         raise
     summary.seconds["dbt build"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    summary.validation = validate_task(paths)
+    summary.validation = validate_task(paths, summary.dbt_vars)
     summary.seconds["validate"] = time.perf_counter() - started
     if not summary.validation.success:
         raise validate.ValidationError(summary.validation)
 
     started = time.perf_counter()
-    publish_task(paths, summary.run_id, state)
+    publish_task(paths, summary.run_id, state, summary.dbt_vars)
     summary.published = True
     summary.seconds["publish"] = time.perf_counter() - started
     return summary
@@ -133,6 +138,7 @@ def customer_value_pipeline(
     published: str | None = None,
     full_refresh: bool = False,
     settle_seconds: float = 0.0,
+    dbt_vars: dict[str, Any] | None = None,
 ) -> RunSummary:
     """Load the exports folder into the warehouse, build and validate the marts, and publish them.
 
@@ -146,18 +152,23 @@ def customer_value_pipeline(
         full_refresh: rebuild incremental models from all history.
         settle_seconds: an export file modified less than this many seconds ago may still be being
             written: the load waits and retries (scheduled deployments use 10; 0 loads what is there).
+        dbt_vars: dbt vars on top of dbt_project.yml's, as `dbt --vars` takes them (e.g.
+            {"churn_window_days": 180}); the build, its fingerprint, the GX suites and the
+            publication's recorded state all use them.
     """
     paths = Paths.resolve(
         exports=Path(exports) if exports else None,
         warehouse=Path(warehouse) if warehouse else None,
         published=Path(published) if published else None,
     )
-    summary = RunSummary(run_id=str(flow_run.get_id() or uuid.uuid4().hex[:12]), paths=paths)
+    summary = RunSummary(
+        run_id=str(flow_run.get_id() or uuid.uuid4().hex[:12]), paths=paths, dbt_vars=dict(dbt_vars or {})
+    )
     try:
         with locking.warehouse_lock(get_run_logger()):
             run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
     except Exception as exc:
-        summary.error = _one_line(exc)
+        summary.error = one_line(exc, with_type=True)
         _report(summary)
         raise
     _report(summary)
@@ -167,7 +178,9 @@ def customer_value_pipeline(
 def _report(summary: RunSummary) -> None:
     """The run report, kept on the summary and left as a Prefect artifact; a failure to write it never
     hides the run's own outcome."""
-    reporting_currency = "EUR"  # TODO(params): from dbt run parameters
+    # the currency of the build's vars, from dbt's manifest (no symbol when there was no build yet)
+    built_vars = dbt_artifacts.manifest_vars(summary.paths.dbt_target) or {}
+    reporting_currency = str(built_vars.get("reporting_currency") or "")
     try:
         summary.report = build_run_report(summary, summary.paths.published, reporting_currency)
     except duckdb.Error as exc:  # the published file could not be read: report the run without its headlines
@@ -177,8 +190,3 @@ def _report(summary: RunSummary) -> None:
         publish_run_artifact(summary.report)
     except Exception as exc:  # pragma: no cover - the API went away mid-run
         get_run_logger().warning("could not write the run summary artifact: %s", exc)
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

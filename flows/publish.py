@@ -12,16 +12,16 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from flows.config import dbt_vars_json
+from flows.sql import quote_literal
+
 MARTS_SCHEMA = "marts"
-
-
-def _sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -37,7 +37,7 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
 VALIDATION_CODE = ("flows/expectations.py", "flows/validate.py")
 
 
-def source_state(warehouse: Path) -> str:
+def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str:
     """What a publication of `warehouse` stands on: the warehouse, its last load (the largest
     load_id of raw.load_manifest: every loaded or rejected export file is a new load), the dbt code
     and vars (transform.code_fingerprint) and the GX suites. Two runs with the same state publish
@@ -47,7 +47,7 @@ def source_state(warehouse: Path) -> str:
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
-    digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint()}\n".encode())
+    digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint(dbt_vars)}\n".encode())
     for name in VALIDATION_CODE:
         digest.update((PROJECT_DIR / name).read_bytes())
     return digest.hexdigest()
@@ -65,25 +65,34 @@ def published_state(published: Path) -> str | None:
     return row[0] if row else None
 
 
-def publish_marts(warehouse: Path, published: Path, run_id: str = "", state: str = "") -> Path:
+def publish_marts(
+    warehouse: Path,
+    published: Path,
+    run_id: str = "",
+    state: str = "",
+    dbt_vars: dict[str, Any] | None = None,
+) -> Path:
     """Copy every table and view of the warehouse's marts schema into `published`, atomically;
-    `state` (source_state of the warehouse) is recorded in marts._publication."""
+    `state` (source_state of the warehouse) and the run's `--vars` (JSON) are recorded in
+    marts._publication."""
     published.parent.mkdir(parents=True, exist_ok=True)
     staging_file = published.with_name(f".{published.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         with duckdb.connect(str(staging_file)) as con:
-            con.execute(f"attach {_sql_literal(str(warehouse))} as build (read_only)")
+            con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
             tables = mart_tables(con, "build")
             if not tables:
-                raise RuntimeError(f"nothing to publish: {warehouse} has no {MARTS_SCHEMA} schema (run dbt build first)")
+                raise RuntimeError(
+                    f"nothing to publish: {warehouse} has no {MARTS_SCHEMA} schema (run dbt build first)"
+                )
             con.execute(f"create schema {MARTS_SCHEMA}")
             for table in tables:
                 con.execute(f'create table {MARTS_SCHEMA}."{table}" as select * from build.{MARTS_SCHEMA}."{table}"')
             con.execute(
                 f"""create table {MARTS_SCHEMA}._publication as
                     select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
-                           ? as tables_published, ? as source_state""",
-                [run_id, datetime.now(timezone.utc), str(warehouse), len(tables), state],
+                           ? as tables_published, ? as source_state, ? as dbt_vars""",
+                [run_id, datetime.now(UTC), str(warehouse), len(tables), state, dbt_vars_json(dbt_vars)],
             )
             con.execute("detach build")
             con.execute("checkpoint")

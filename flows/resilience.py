@@ -21,7 +21,7 @@ from typing import Any
 
 import duckdb
 
-LOCK_MESSAGES = ("Could not set lock on file", "Conflicting lock")
+from flows.errors import first_line, is_lock_message
 
 
 class TransientError(RuntimeError):
@@ -43,8 +43,7 @@ class WarehouseLocked(TransientError):
     """Another process holds the DuckDB file's write lock."""
 
     def __init__(self, warehouse: Path, cause: BaseException | str) -> None:
-        first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        super().__init__(f"the warehouse {warehouse} is in use by another process: {first}")
+        super().__init__(f"the warehouse {warehouse} is in use by another process: {first_line(cause)}")
         self.warehouse = warehouse
 
 
@@ -54,7 +53,8 @@ def unsettled_files(exports_dir: Path, settle: float, now: float | None = None) 
         return []
     now = time.time() if now is None else now
     return sorted(
-        p for p in exports_dir.iterdir()
+        p
+        for p in exports_dir.iterdir()
         if p.is_file() and not p.name.startswith(".") and now - p.stat().st_mtime < settle
     )
 
@@ -70,7 +70,7 @@ def ensure_exports_settled(exports_dir: Path, settle: float, now: float | None =
 
 def is_lock_error(exc: BaseException) -> bool:
     """True for DuckDB's error when another process holds the file's lock."""
-    return isinstance(exc, duckdb.Error) and any(m in str(exc) for m in LOCK_MESSAGES)
+    return isinstance(exc, duckdb.Error) and is_lock_message(str(exc))
 
 
 def ensure_warehouse_writable(warehouse: Path) -> None:

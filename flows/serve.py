@@ -18,34 +18,27 @@ calls `deploy_to_work_pool`, and `prefect.yaml` defines the same deployments for
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flows.config import PROJECT_DIR, Paths
+from flows.config import PROJECT_DIR, Paths, settings
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-ENV_NIGHTLY_CRON = "CVW_NIGHTLY_CRON"
-ENV_INTRADAY_CRON = "CVW_INTRADAY_CRON"
-ENV_TIMEZONE = "CVW_TIMEZONE"
-
-DEFAULT_NIGHTLY_CRON = "0 2 * * *"
-DEFAULT_INTRADAY_CRON = "*/15 * * * *"
 #: Scheduled runs race with files being uploaded: a file must be unchanged this long before it is loaded.
 SCHEDULED_SETTLE_SECONDS = 10.0
 TAGS = ["customer-value-warehouse"]
 ENTRYPOINT = "flows/pipeline.py:customer_value_pipeline"
 
 
-def reporting_timezone() -> str:
-    """`$CVW_TIMEZONE`, else the dbt var `reporting_timezone` (dbt_project.yml)."""
-    from flows.validate import project_vars
+def reporting_timezone(dbt_vars: dict[str, Any] | None = None) -> str:
+    """The dbt var `reporting_timezone` as dbt resolves it with `dbt_vars` (dbt parse)."""
+    from flows.dbt_artifacts import project_vars
 
-    return os.environ.get(ENV_TIMEZONE) or str(project_vars().get("reporting_timezone") or "UTC")
+    return str(project_vars(dbt_vars).get("reporting_timezone") or "UTC")
 
 
 @dataclass(frozen=True)
@@ -57,6 +50,8 @@ class ServeSettings:
     intraday_cron: str
     timezone: str
     settle_seconds: float = SCHEDULED_SETTLE_SECONDS
+    #: dbt vars every deployment runs with (`--vars`), stored in the deployments' parameters
+    dbt_vars: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def resolve(
@@ -68,24 +63,27 @@ class ServeSettings:
         intraday_cron: str | None = None,
         timezone: str | None = None,
         settle_seconds: float = SCHEDULED_SETTLE_SECONDS,
-    ) -> "ServeSettings":
+        dbt_vars: dict[str, Any] | None = None,
+    ) -> ServeSettings:
         """Options given, else environment variables, else the defaults; raises ValueError on a bad cron or time zone."""
         from prefect.client.schemas.schedules import CronSchedule
 
-        settings = cls(
+        env = settings()
+        resolved = cls(
             paths=Paths.resolve(exports=exports, warehouse=warehouse, published=published),
-            nightly_cron=nightly_cron or os.environ.get(ENV_NIGHTLY_CRON) or DEFAULT_NIGHTLY_CRON,
-            intraday_cron=intraday_cron or os.environ.get(ENV_INTRADAY_CRON) or DEFAULT_INTRADAY_CRON,
-            timezone=timezone or reporting_timezone(),
+            nightly_cron=nightly_cron or env.nightly_cron,
+            intraday_cron=intraday_cron or env.intraday_cron,
+            timezone=timezone or env.timezone or reporting_timezone(dbt_vars),
             settle_seconds=settle_seconds,
+            dbt_vars=dict(dbt_vars or {}),
         )
-        for label, cron in (("nightly", settings.nightly_cron), ("intraday", settings.intraday_cron)):
+        for label, cron in (("nightly", resolved.nightly_cron), ("intraday", resolved.intraday_cron)):
             try:
-                CronSchedule(cron=cron, timezone=settings.timezone)
+                CronSchedule(cron=cron, timezone=resolved.timezone)
             except ValueError as exc:  # pydantic's ValidationError is a ValueError
                 reason = str(exc).splitlines()[2].strip() if len(str(exc).splitlines()) > 2 else str(exc)
-                raise ValueError(f"{label} schedule {cron!r} in {settings.timezone!r}: {reason}") from None
-        return settings
+                raise ValueError(f"{label} schedule {cron!r} in {resolved.timezone!r}: {reason}") from None
+        return resolved
 
     def parameters(self, full_refresh: bool = False) -> dict[str, object]:
         """The flow parameters of a deployment: absolute paths, so runs do not depend on a working directory."""
@@ -95,10 +93,11 @@ class ServeSettings:
             "published": str(self.paths.published),
             "full_refresh": full_refresh,
             "settle_seconds": self.settle_seconds,
+            "dbt_vars": dict(self.dbt_vars),
         }
 
 
-def build_deployments(settings: ServeSettings, flow: "Flow | None" = None) -> list["RunnerDeployment"]:
+def build_deployments(settings: ServeSettings, flow: Flow | None = None) -> list[RunnerDeployment]:
     """The three deployments (see the module docstring) of `flow` (default: the pipeline as imported)."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron

@@ -10,8 +10,8 @@ vars that computed them are unchanged; dbt's unit tests check the SQL on fixed, 
 so their outcome depends on the code and vars only, never on the data. `build` therefore keeps a
 fingerprint of the dbt code and vars of its last successful build in the target folder: when the
 fingerprint differs (or is missing) the build is a full refresh with unit tests; when it is the
-same, the build is incremental and skips the unit tests, which passed on this very code
-(README "Incremental runs").
+same, the build is incremental (or a full refresh when asked for) and skips the unit tests, which
+passed on this very code (README "Incremental runs").
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.config import ENV_WAREHOUSE, PROJECT_DIR
+from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
 
 
 @dataclass
@@ -64,7 +64,9 @@ class DbtResult:
     def failure_summary(self) -> str:
         if not self.failed:
             return f"dbt exited with code {self.return_code} (see the dbt log above)"
-        names = ", ".join(f"{n.name} ({n.status}{f', {n.failures} rows' if n.failures else ''})" for n in self.failed[:5])
+        names = ", ".join(
+            f"{n.name} ({n.status}{f', {n.failures} rows' if n.failures else ''})" for n in self.failed[:5]
+        )
         more = f" and {len(self.failed) - 5} more" if len(self.failed) > 5 else ""
         return f"dbt: {len(self.failed)} failed: {names}{more}"
 
@@ -123,7 +125,9 @@ def run_dbt(
             unique_id: str = item["unique_id"]
             result.nodes.append(
                 NodeResult(
-                    name=unique_id.split(".")[-1] if not unique_id.startswith("unit_test.") else unique_id.split(".", 2)[-1],
+                    name=unique_id.split(".")[-1]
+                    if not unique_id.startswith("unit_test.")
+                    else unique_id.split(".", 2)[-1],
                     resource_type=unique_id.split(".")[0],
                     status=str(item.get("status")),
                     message=str(item.get("message") or ""),
@@ -143,7 +147,7 @@ def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
     from importlib.metadata import version
 
     dbt_version = f"{version('dbt-core')} {version('dbt-duckdb')} duckdb {version('duckdb')}"
-    digest = hashlib.sha256(f"dbt {dbt_version}\nvars {json.dumps(dbt_vars or {}, sort_keys=True)}\n".encode())
+    digest = hashlib.sha256(f"dbt {dbt_version}\nvars {dbt_vars_json(dbt_vars)}\n".encode())
     for name in CODE_PATHS:
         root = PROJECT_DIR / name
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.exists() else []
@@ -166,15 +170,16 @@ def build(
     full_refresh: True rebuilds every model from raw; False builds incrementally, except when the
     dbt code or vars differ from those of the last successful build in `target_path` (then it is a
     full refresh: rows kept from earlier runs were computed by other code).
-    unit_tests: None runs dbt's unit tests when the build is a full refresh or the code changed,
-    and skips them otherwise; True or False forces them on or off.
+    unit_tests: None runs dbt's unit tests when the dbt code or vars differ from those of the last
+    successful build with unit tests (their outcome depends on nothing else, so a full refresh of
+    the same code does not run them again); True or False forces them on or off.
     """
     fingerprint = code_fingerprint(dbt_vars)
     last_build = target_path / LAST_BUILD_FINGERPRINT
     code_changed = not last_build.exists() or last_build.read_text().strip() != fingerprint
     full_refresh = full_refresh or code_changed
     if unit_tests is None:
-        unit_tests = full_refresh
+        unit_tests = code_changed
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]

@@ -26,6 +26,7 @@ from typing import Any
 
 from flows.config import PROJECT_DIR
 from flows.expectations import SUITES, PrepareContext, SuiteDefinition, register_suite
+from flows.sql import quote_identifier
 
 __all__ = [
     "FailedExpectation",
@@ -84,7 +85,6 @@ class ValidationReport:
     results: list[SuiteResult] = field(default_factory=list)
     data_docs_index: Path | None = None
     seconds: float = 0.0
-    data_docs_error: str = ""  # why Data Docs could not be built (validation itself still counts)
 
     @property
     def evaluated(self) -> int:
@@ -142,10 +142,6 @@ class _PreparedMart:
     prepare_failures: list[FailedExpectation] = field(default_factory=list)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _read_mart(con, mart: str):
     """The mart as a DataFrame. HUGEINT (what DuckDB's sum of integers gives) is read as BIGINT so
     that whole numbers stay integers in pandas; nullable columns holding NULLs become float64/object
@@ -158,10 +154,12 @@ def _read_mart(con, mart: str):
         [MARTS_SCHEMA, mart],
     ).fetchall()
     select = ", ".join(
-        f"cast({_quote(name)} as bigint) as {_quote(name)}" if dtype.upper() in ("HUGEINT", "UHUGEINT") else _quote(name)
+        f"cast({quote_identifier(name)} as bigint) as {quote_identifier(name)}"
+        if dtype.upper() in ("HUGEINT", "UHUGEINT")
+        else quote_identifier(name)
         for name, dtype in columns
     )
-    frame = con.sql(f"select {select} from {MARTS_SCHEMA}.{_quote(mart)}").df()
+    frame = con.sql(f"select {select} from {MARTS_SCHEMA}.{quote_identifier(mart)}").df()
     for name in frame.columns:
         series = frame[name]
         if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and series.isna().any():
@@ -207,7 +205,9 @@ def _read_marts(warehouse: Path, vars_: dict[str, Any]) -> tuple[list[_PreparedM
                 logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
                 observed = f"failed: {type(exc).__name__}: {_short(str(exc))}"
                 unread.append(
-                    SuiteResult(suite.name, suite.mart, evaluated=1, failed=[FailedExpectation("read_mart", observed=observed)])
+                    SuiteResult(
+                        suite.name, suite.mart, evaluated=1, failed=[FailedExpectation("read_mart", observed=observed)]
+                    )
                 )
                 continue
             context = PrepareContext(con=con, project_vars=vars_)
@@ -302,7 +302,11 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
         indexes = result.get("partial_unexpected_index_list") or []
         values = result.get("partial_unexpected_list") or []
         for position, value in enumerate(values[:3]):
-            keys = _row_keys(prepared.frame, prepared.suite.key_columns, indexes[position]) if position < len(indexes) else ""
+            keys = (
+                _row_keys(prepared.frame, prepared.suite.key_columns, indexes[position])
+                if position < len(indexes)
+                else ""
+            )
             examples.append(f"{keys}: {_plain(value)}" if keys else str(_plain(value)))
         failure.observed = f"failed on {count} row{'s' if count != 1 else ''}" + (
             f" (e.g. {'; '.join(examples)})" if examples else ""
@@ -325,9 +329,10 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
 # --------------------------------------------------------------------------- GX
 
 
-def _gx_context(docs_dir: Path):
-    """An ephemeral Data Context whose only Data Docs site is a local folder: nothing is written
-    anywhere else (the ephemeral default site would go to a temporary directory)."""
+def _gx_context(docs_dir: Path | None):
+    """An ephemeral Data Context whose only Data Docs site is a local folder (none when `docs_dir`
+    is None): nothing is written anywhere else (the ephemeral default site would go to a
+    temporary directory)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -335,6 +340,9 @@ def _gx_context(docs_dir: Path):
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     for site_name in list((context.get_config().data_docs_sites or {}).keys()):
         context.delete_data_docs_site(site_name)
+    if docs_dir is None:
+        return context
+    docs_dir.mkdir(parents=True, exist_ok=True)
     context.add_data_docs_site(
         DATA_DOCS_SITE,
         {
@@ -406,7 +414,9 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
     except Exception as exc:  # the suite could not run at all: a failure, never a silent skip
         logger.exception("running %s failed", suite_definition.name)
         outcome.evaluated = 1
-        outcome.failed.append(FailedExpectation("checkpoint_run", observed=f"failed: {type(exc).__name__}: {_short(str(exc))}"))
+        outcome.failed.append(
+            FailedExpectation("checkpoint_run", observed=f"failed: {type(exc).__name__}: {_short(str(exc))}")
+        )
     else:
         for validation_result in checkpoint_result.run_results.values():
             for expectation_result in validation_result.results:
@@ -420,21 +430,21 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
 
 def validate_warehouse(
     warehouse: Path,
-    docs_dir: Path,
+    docs_dir: Path | None,
     dbt_vars: dict[str, Any] | None = None,
 ) -> ValidationReport:
     """Validate every registered mart of `warehouse`; build Data Docs into `docs_dir`.
 
     Args:
         warehouse: the DuckDB build warehouse (opened read-only; closed before GX runs).
-        docs_dir: folder for the Data Docs site (created; `index.html` is the entry page).
+        docs_dir: folder for the Data Docs site (created; `index.html` is the entry page);
+            None validates without writing Data Docs (the tests of the suites do).
         dbt_vars: vars on top of dbt_project.yml's, as given to dbt with --vars.
 
     Returns the report; does not raise when expectations fail (the caller decides).
     """
     started = time.perf_counter()
     warehouse = Path(warehouse)
-    docs_dir = Path(docs_dir)
     if not warehouse.exists():
         raise FileNotFoundError(f"build warehouse {warehouse} does not exist: run the load and dbt build first")
     prepared, unread = _read_marts(warehouse, project_vars(dbt_vars))
@@ -442,17 +452,16 @@ def validate_warehouse(
     report = ValidationReport(success=False)
     by_mart: dict[str, SuiteResult] = {r.mart: r for r in unread}
     if prepared:
-        docs_dir.mkdir(parents=True, exist_ok=True)
-        context = _gx_context(docs_dir)
+        context = _gx_context(None if docs_dir is None else Path(docs_dir))
         data_source = context.data_sources.add_pandas(name=DATA_SOURCE_NAME)
         for item in prepared:
             by_mart[item.suite.mart] = _run_suite(context, data_source, item)
-        try:
-            context.build_data_docs(site_names=[DATA_DOCS_SITE])
-            report.data_docs_index = docs_dir / "index.html"
-        except Exception as exc:  # the validation results stand; only the docs are missing
-            logger.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, exc)
-            report.data_docs_error = f"{type(exc).__name__}: {exc}"
+        if docs_dir is not None:
+            try:
+                context.build_data_docs(site_names=[DATA_DOCS_SITE])
+                report.data_docs_index = Path(docs_dir) / "index.html"
+            except Exception as exc:  # the validation results stand; only the docs are missing
+                logger.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, exc)
     # in registration order
     report.results = [by_mart[mart] for mart in SUITES if mart in by_mart]
     report.success = bool(report.results) and all(r.success for r in report.results)

@@ -26,7 +26,6 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -46,12 +45,29 @@ console = Console()
 
 @app.command()
 def main(
-    customers: Optional[int] = typer.Option(None, "--customers", min=1, help=f"CRM customers to generate (default {DEFAULT_CUSTOMERS:,}: about 1M orders)."),
-    scale: float = typer.Option(1.0, "--scale", min=0.001, help="Multiply the default number of customers (2 gives about 2M orders)."),
-    days_held_back: int = typer.Option(1, "--days-held-back", min=1, help="Days of records delivered by the incremental run (1 day is about 0.1 % of the orders)."),
-    workdir: Path = typer.Option(PROJECT_DIR / "warehouse" / "benchmark", "--workdir", help="Folder for the exports and warehouses (emptied first)."),
+    customers: int | None = typer.Option(
+        None, "--customers", min=1, help=f"CRM customers to generate (default {DEFAULT_CUSTOMERS:,}: about 1M orders)."
+    ),
+    scale: float = typer.Option(
+        1.0, "--scale", min=0.001, help="Multiply the default number of customers (2 gives about 2M orders)."
+    ),
+    days_held_back: int = typer.Option(
+        1,
+        "--days-held-back",
+        min=1,
+        help="Days of records delivered by the incremental run (1 day is about 0.1 % of the orders).",
+    ),
+    workdir: Path = typer.Option(
+        PROJECT_DIR / "warehouse" / "benchmark",
+        "--workdir",
+        help="Folder for the exports and warehouses (emptied first).",
+    ),
     seed: int = typer.Option(42, "--seed"),
-    prefect_server: bool = typer.Option(False, "--prefect-server", help="Run both against a Prefect server started once beforehand (as served deployments run), instead of a temporary server per run."),
+    prefect_server: bool = typer.Option(
+        False,
+        "--prefect-server",
+        help="Run both against a Prefect server started once beforehand (as served deployments run), instead of a temporary server per run.",
+    ),
 ) -> None:
     """Generate the data set, time a full run, an incremental run and a run with nothing new, and print them per step."""
     import shutil
@@ -113,7 +129,7 @@ def start_prefect_server(workdir: Path) -> subprocess.Popen:
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError("the Prefect server did not start")
+                raise RuntimeError("the Prefect server did not start") from None
             time.sleep(0.5)
     os.environ["PREFECT_API_URL"] = api
     return server
@@ -123,7 +139,16 @@ def timed_run(paths: Paths, out: Path) -> dict[str, float]:
     """One pipeline run in a fresh process (`_run`); its step timings and the process's wall time."""
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, __file__, "--", "_run", str(paths.exports), str(paths.warehouse), str(paths.published), str(out)],
+        [
+            sys.executable,
+            __file__,
+            "--",
+            "_run",
+            str(paths.exports),
+            str(paths.warehouse),
+            str(paths.published),
+            str(out),
+        ],
         cwd=PROJECT_DIR,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -136,9 +161,9 @@ def timed_run(paths: Paths, out: Path) -> dict[str, float]:
 
 def run_once(exports: str, warehouse: str, published: str, out: str) -> None:
     """Inside the fresh process: run the Prefect flow and write its step timings to `out`."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from flows.config import configure_prefect_defaults
+
+    configure_prefect_defaults()
     from flows.pipeline import customer_value_pipeline
 
     summary = customer_value_pipeline(exports=exports, warehouse=warehouse, published=published)
@@ -174,8 +199,12 @@ def dbt_node_seconds(target: Path) -> dict[str, float]:
 
 
 def print_table(
-    full: dict[str, float], incremental: dict[str, float], nothing_new: dict[str, float],
-    orders: int, new_orders: int, prefect_server: bool,
+    full: dict[str, float],
+    incremental: dict[str, float],
+    nothing_new: dict[str, float],
+    orders: int,
+    new_orders: int,
+    prefect_server: bool,
 ) -> None:
     server = "a running Prefect server" if prefect_server else "a temporary Prefect server per run"
     table = Table(
@@ -192,7 +221,11 @@ def print_table(
         before, after, idle = full.get(step, 0.0), incremental.get(step, 0.0), nothing_new.get(step, 0.0)
         share = f"{after / before:.0%}" if before > 0.05 else ""
         table.add_row(
-            step, f"{before:.1f}", f"{after:.1f}", share, f"{idle:.1f}",
+            step,
+            f"{before:.1f}",
+            f"{after:.1f}",
+            share,
+            f"{idle:.1f}",
             style="bold" if step == "total" else "dim" if step.startswith(" ") else "",
         )
     console.print(table)

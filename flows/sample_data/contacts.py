@@ -47,7 +47,7 @@ class Contacts:
     transfers: np.ndarray
     resolved: np.ndarray
 
-    def take(self, rows: np.ndarray) -> "Contacts":
+    def take(self, rows: np.ndarray) -> Contacts:
         return Contacts(**{k: v[rows] for k, v in self.__dict__.items()})
 
     @property
@@ -105,9 +105,7 @@ def make_contacts(cust: Customers, orders: Orders, seed: int) -> Contacts:
     return Contacts(customer, order, at, channel, reason, transfers.astype(np.int64), resolved)
 
 
-def settle(
-    cust: Customers, orders: Orders, contacts: Contacts, end_excl: int, seed: int
-) -> tuple[Orders, Contacts]:
+def settle(cust: Customers, orders: Orders, contacts: Contacts, end_excl: int, seed: int) -> tuple[Orders, Contacts]:
     """Apply relationship ends, drop what falls after `end`, and put rows in time order.
 
     The row number is then the id number: order and contact ids follow time.
@@ -129,21 +127,23 @@ def settle(
 
 def contacts_frame(contacts: Contacts) -> pa.Table:
     """The columns of the contacts export before formatting."""
-    return pa.table({
-        "customer": contacts.customer,
-        "ts": timestamps(contacts.at),
-        "channel": decode(CONTACT_CHANNELS, contacts.channel),
-        "reason": decode(CONTACT_REASONS, contacts.reason),
-        "transfers": contacts.transfers,
-        "resolved": contacts.resolved,
-    })
+    return pa.table(
+        {
+            "customer": contacts.customer,
+            "ts": timestamps(contacts.at),
+            "channel": decode(CONTACT_CHANNELS, contacts.channel),
+            "reason": decode(CONTACT_REASONS, contacts.reason),
+            "transfers": contacts.transfers,
+            "resolved": contacts.resolved,
+        }
+    )
 
 
 def contacts_sql(n_contacts: int, n_customers: int) -> str:
     """The SELECT over `contacts_frame` that writes the contacts export."""
     return f"""
-        SELECT {id_sql('row_id', 'K', id_width(7, n_contacts))} AS contact_id,
-               {id_sql('customer', 'C', id_width(7, n_customers))} AS customer_id,
+        SELECT {id_sql("row_id", "K", id_width(7, n_contacts))} AS contact_id,
+               {id_sql("customer", "C", id_width(7, n_customers))} AS customer_id,
                strftime(ts, '{TS_FORMAT}') AS contacted_at,
                channel, reason,
                CAST(transfers AS VARCHAR) AS transfers,

@@ -128,9 +128,18 @@ def make_customers(n: int, start: date, end: date, seed: int) -> Customers:
     currency = np.where(rng.random(n) < LOCAL_CURRENCY_PAYERS, own_currency[country], 0).astype(np.int8)
 
     return Customers(
-        created=created, channel=channel, country=country, satisfaction=satisfaction, buyer=buyer,
-        rate=rate / YEAR_DAYS, dropout=np.clip(dropout, 0.002, 0.95), spend=spend, price_shopper=price_shopper,
-        response=response, order_channel=order_channel, currency=currency,
+        created=created,
+        channel=channel,
+        country=country,
+        satisfaction=satisfaction,
+        buyer=buyer,
+        rate=rate / YEAR_DAYS,
+        dropout=np.clip(dropout, 0.002, 0.95),
+        spend=spend,
+        price_shopper=price_shopper,
+        response=response,
+        order_channel=order_channel,
+        currency=currency,
         referrer=np.full(n, -1, dtype=np.int64),
     )
 
@@ -167,23 +176,25 @@ def customers_frame(cust: Customers, seed: int) -> pa.Table:
     domain = decode(EMAIL_DOMAINS, rng.choice(len(EMAIL_DOMAINS), cust.n, p=[0.4, 0.2, 0.2, 0.1, 0.1]))
     email = pc.binary_join_element_wise(pc.binary_join_element_wise(local_part, number, ""), domain, "@")
     missing = rng.random(cust.n) < np.where(cust.channel == RETAIL_STORE, EMAIL_MISSING_STORE, EMAIL_MISSING)
-    return pa.table({
-        "id": np.arange(cust.n),
-        "ts": timestamps(cust.created),
-        "email": pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), email),
-        "full_name": pc.binary_join_element_wise(first.take(fi), last.take(li), " "),
-        "country": decode(COUNTRIES, cust.country),
-        "acquisition_channel": decode(ACQUISITION_CHANNELS, cust.channel),
-        "referrer": pa.array(cust.referrer, mask=cust.referrer < 0),
-    })
+    return pa.table(
+        {
+            "id": np.arange(cust.n),
+            "ts": timestamps(cust.created),
+            "email": pc.if_else(pa.array(missing), pa.scalar(None, pa.string()), email),
+            "full_name": pc.binary_join_element_wise(first.take(fi), last.take(li), " "),
+            "country": decode(COUNTRIES, cust.country),
+            "acquisition_channel": decode(ACQUISITION_CHANNELS, cust.channel),
+            "referrer": pa.array(cust.referrer, mask=cust.referrer < 0),
+        }
+    )
 
 
 def customers_sql(n: int) -> str:
     """The SELECT over `customers_frame` that writes the customers export."""
     w = id_width(7, n)
     return f"""
-        SELECT {id_sql('id', 'C', w)} AS customer_id,
+        SELECT {id_sql("id", "C", w)} AS customer_id,
                strftime(ts, '{TS_FORMAT}') AS created_at,
                email, full_name, country, acquisition_channel,
-               {id_sql('referrer', 'C', w)} AS referred_by_customer_id
+               {id_sql("referrer", "C", w)} AS referred_by_customer_id
         FROM frame"""

@@ -78,20 +78,48 @@ def generate_exports(
     try:
         con.execute("SET preserve_insertion_order = true")
         counts["customers"] = write_by_year(
-            con, "customers", customers_frame(cust, seed), cust.created, customers_sql(cust.n),
-            out_dir, start, end, file_format,
+            con,
+            "customers",
+            customers_frame(cust, seed),
+            cust.created,
+            customers_sql(cust.n),
+            out_dir,
+            start,
+            end,
+            file_format,
         )
         counts["orders"] = write_by_year(
-            con, "orders", orders_frame(orders, cust, seed), orders.at, orders_sql(orders.n, cust.n),
-            out_dir, start, end, file_format,
+            con,
+            "orders",
+            orders_frame(orders, cust, seed),
+            orders.at,
+            orders_sql(orders.n, cust.n),
+            out_dir,
+            start,
+            end,
+            file_format,
         )
         counts["contacts"] = write_by_year(
-            con, "contacts", contacts_frame(contacts), contacts.at, contacts_sql(contacts.n, cust.n),
-            out_dir, start, end, file_format,
+            con,
+            "contacts",
+            contacts_frame(contacts),
+            contacts.at,
+            contacts_sql(contacts.n, cust.n),
+            out_dir,
+            start,
+            end,
+            file_format,
         )
         counts["survey_responses"] = write_by_year(
-            con, "survey_responses", responses_frame(responses, cust, seed), responses.at,
-            responses_sql(responses.n, cust.n, orders.n, contacts.n), out_dir, start, end, file_format,
+            con,
+            "survey_responses",
+            responses_frame(responses, cust, seed),
+            responses.at,
+            responses_sql(responses.n, cust.n, orders.n, contacts.n),
+            out_dir,
+            start,
+            end,
+            file_format,
         )
         spend = marketing_spend(cust, start, end, seed)
         copy_to_file(con, spend, SPEND_SQL, out_dir / f"marketing_spend_{end.isoformat()}.{file_format}", file_format)

@@ -33,15 +33,17 @@ def marketing_spend(cust: Customers, start: date, end: date, seed: int) -> pa.Ta
     counts = np.zeros((len(months), len(paid)))
     np.add.at(counts, (created_month[counted] - first_month, channel[counted]), 1)
     years = (months - first_month)[:, None] / 12
-    noise = rng.lognormal(-SPEND_NOISE_SIGMA**2 / 2, SPEND_NOISE_SIGMA, counts.shape)
+    noise = rng.lognormal(-(SPEND_NOISE_SIGMA**2) / 2, SPEND_NOISE_SIGMA, counts.shape)
     amount = np.round((counts + SPEND_BASE_CUSTOMERS) * CAC_EUR[None, :] * CAC_DRIFT_PER_YEAR**years * noise, 2)
     month_text = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months]  # one per month
-    return pa.table({
-        "month": pa.array(np.repeat(month_text, len(paid)).tolist()),
-        "channel": pa.array(np.tile(PAID_CHANNELS, len(months)).tolist()),
-        "amount": pa.array(amount.ravel()),
-        "currency": pa.array(["EUR"] * amount.size),
-    })
+    return pa.table(
+        {
+            "month": pa.array(np.repeat(month_text, len(paid)).tolist()),
+            "channel": pa.array(np.tile(PAID_CHANNELS, len(months)).tolist()),
+            "amount": pa.array(amount.ravel()),
+            "currency": pa.array(["EUR"] * amount.size),
+        }
+    )
 
 
 #: The SELECT over `marketing_spend` that writes the marketing spend export.

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import duckdb
 
-
 #: Rows of the hand-made spreadsheet exports: (order or response id, the row, why it is bad or "").
 _MESSY_ORDERS = (
     ("M-0001", "{customer};{date} 10:15;completed;49,95;5,00;EUR;store", ""),
@@ -33,9 +32,9 @@ def write_messy_exports(out_dir: Path, end: date) -> dict[str, int]:
     pattern = "customers_*.parquet" if any(out_dir.glob("customers_*.parquet")) else "customers_*.csv"
     reader = "read_parquet" if pattern.endswith("parquet") else "read_csv"
     with duckdb.connect() as con:
-        customer = con.execute(
-            f"select min(customer_id) from {reader}('{(out_dir / pattern).as_posix()}')"
-        ).fetchone()[0]
+        customer = con.execute(f"select min(customer_id) from {reader}('{(out_dir / pattern).as_posix()}')").fetchone()[
+            0
+        ]
     values = {"customer": customer, "date": end.isoformat(), "year": end.year}
     written: dict[str, int] = {}
     for entity, header, rows in (

@@ -42,6 +42,8 @@ def name_pools(seed: int) -> tuple[pa.Array, pa.Array, pa.Array, pa.Array]:
         first += [fake.first_name() for _ in range(NAME_POOL_SIZE)]
         last += [_name_order(fake.last_name()) for _ in range(NAME_POOL_SIZE)]
     return (
-        pa.array(first), pa.array(last),
-        pa.array([_ascii_slug(x) or "x" for x in first]), pa.array([_ascii_slug(x) or "x" for x in last]),
+        pa.array(first),
+        pa.array(last),
+        pa.array([_ascii_slug(x) or "x" for x in first]),
+        pa.array([_ascii_slug(x) or "x" for x in last]),
     )

@@ -53,7 +53,7 @@ class Orders:
     gross_eur: np.ndarray
     discount_rate: np.ndarray
 
-    def take(self, rows: np.ndarray) -> "Orders":
+    def take(self, rows: np.ndarray) -> Orders:
         return Orders(**{k: v[rows] for k, v in self.__dict__.items()})
 
     @property
@@ -91,8 +91,11 @@ def _purchase_times(cust: Customers, end_excl: int, rng: np.random.Generator) ->
     # Repeat orders land at a plausible hour of their day, never before the first order.
     later = elapsed > 0
     day_start = at - at % DAY
-    hour = np.where(cust.order_channel[customer] == ORDER_CHANNELS.index("store"),
-                    time_of_day(rng, len(at), STORE_HOURS), time_of_day(rng, len(at), ONLINE_HOURS))
+    hour = np.where(
+        cust.order_channel[customer] == ORDER_CHANNELS.index("store"),
+        time_of_day(rng, len(at), STORE_HOURS),
+        time_of_day(rng, len(at), ONLINE_HOURS),
+    )
     at = np.where(later, np.maximum(day_start + hour, first[customer]), at)
     keep = at < end_excl
     customer, at = customer[keep], skip_dst_gap(at[keep])
@@ -114,7 +117,7 @@ def make_orders(cust: Customers, end_excl: int, seed: int) -> Orders:
         cust.order_channel[customer],
         choice_by_group(rng, np.zeros(n, dtype=np.int64), ORDER_CHANNEL_MIX[-1:]),
     ).astype(np.int8)
-    gross = np.maximum(cust.spend[customer] * rng.lognormal(-SPEND_SIGMA**2 / 2, SPEND_SIGMA, n), 3.0)
+    gross = np.maximum(cust.spend[customer] * rng.lognormal(-(SPEND_SIGMA**2) / 2, SPEND_SIGMA, n), 3.0)
     discount_prob = np.where(cust.price_shopper[customer], DISCOUNT_PROB_SHOPPER, DISCOUNT_PROB_OTHER)
     discounted = rng.random(n) < discount_prob
     rate_weights = DISCOUNT_RATE_WEIGHTS / DISCOUNT_RATE_WEIGHTS.sum()
@@ -129,9 +132,7 @@ def _group_starts(keys: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
 
 
-def end_relationships(
-    orders: Orders, bad_order: np.ndarray, cust: Customers, rng: np.random.Generator
-) -> np.ndarray:
+def end_relationships(orders: Orders, bad_order: np.ndarray, cust: Customers, rng: np.random.Generator) -> np.ndarray:
     """Rows of `orders` to keep after some customers leave for good after a bad experience.
 
     A bad contact about an order, or a refund, ends the relationship after that
@@ -160,29 +161,29 @@ def orders_frame(orders: Orders, cust: Customers, seed: int) -> pa.Table:
     discount = np.round(gross * orders.discount_rate, 2)
     amount = np.round(gross, 2) - discount
     currency_code = np.where((currency == 0) & (rng.random(n) >= EXPLICIT_EUR), -1, currency)
-    offset_style = np.where(
-        rng.random(n) < OFFSET_SHARE, 1 + rng.choice(3, size=n, p=OFFSET_STYLES), 0
-    ).astype(np.int8)
+    offset_style = np.where(rng.random(n) < OFFSET_SHARE, 1 + rng.choice(3, size=n, p=OFFSET_STYLES), 0).astype(np.int8)
     utc_offset = utc_offset_hours(orders.at)
-    return pa.table({
-        "customer": orders.customer,
-        "ts": timestamps(orders.at),
-        "ts_utc": timestamps(orders.at - utc_offset * 3600),
-        "utc_offset": utc_offset.astype(np.int8),
-        "offset_style": offset_style,
-        "status": decode(ORDER_STATUSES, orders.status),
-        "amount": np.round(amount, 2),
-        "discount_amount": discount,
-        "currency": decode(CURRENCIES, currency_code),
-        "channel": decode(ORDER_CHANNELS, orders.channel),
-    })
+    return pa.table(
+        {
+            "customer": orders.customer,
+            "ts": timestamps(orders.at),
+            "ts_utc": timestamps(orders.at - utc_offset * 3600),
+            "utc_offset": utc_offset.astype(np.int8),
+            "offset_style": offset_style,
+            "status": decode(ORDER_STATUSES, orders.status),
+            "amount": np.round(amount, 2),
+            "discount_amount": discount,
+            "currency": decode(CURRENCIES, currency_code),
+            "channel": decode(ORDER_CHANNELS, orders.channel),
+        }
+    )
 
 
 def orders_sql(n_orders: int, n_customers: int) -> str:
     """The SELECT over `orders_frame` that writes the orders export (a few timestamps with offset)."""
     return f"""
-        SELECT {id_sql('row_id', 'O', id_width(8, n_orders))} AS order_id,
-               {id_sql('customer', 'C', id_width(7, n_customers))} AS customer_id,
+        SELECT {id_sql("row_id", "O", id_width(8, n_orders))} AS order_id,
+               {id_sql("customer", "C", id_width(7, n_customers))} AS customer_id,
                CASE offset_style
                    WHEN 0 THEN strftime(ts, '{TS_FORMAT}')
                    WHEN 1 THEN strftime(ts_utc, '%Y-%m-%dT%H:%M:%S') || '+00:00'

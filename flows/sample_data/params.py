@@ -15,15 +15,27 @@ import numpy as np
 
 EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": (
-        "customer_id", "created_at", "email", "full_name", "country",
-        "acquisition_channel", "referred_by_customer_id",
+        "customer_id",
+        "created_at",
+        "email",
+        "full_name",
+        "country",
+        "acquisition_channel",
+        "referred_by_customer_id",
     ),
     "orders": ("order_id", "customer_id", "ordered_at", "status", "amount", "discount_amount", "currency", "channel"),
     "contacts": ("contact_id", "customer_id", "contacted_at", "channel", "reason", "transfers", "resolved"),
     "marketing_spend": ("month", "channel", "amount", "currency"),
     "survey_responses": (
-        "response_id", "customer_id", "responded_at", "touchpoint_type", "touchpoint_id",
-        "nps", "ces", "csat", "comment",
+        "response_id",
+        "customer_id",
+        "responded_at",
+        "touchpoint_type",
+        "touchpoint_id",
+        "nps",
+        "ces",
+        "csat",
+        "comment",
     ),
 }
 
@@ -97,10 +109,18 @@ DISCOUNT_RATE_WEIGHTS = np.array([0.30, 0.20, 0.25, 0.12, 0.09, 0.04])
 CANCEL_PROB = 0.04
 REFUND_PROB = 0.03  # times exp(-0.6 s): mean ~3 %, more for unhappy customers
 PREFERRED_ORDER_CHANNEL = 0.75
-ORDER_CHANNEL_MIX = np.array([  # by acquisition channel (+ empty): web, app, store, phone
-    [0.62, 0.27, 0.06, 0.05], [0.45, 0.48, 0.04, 0.03], [0.70, 0.22, 0.04, 0.04], [0.62, 0.28, 0.05, 0.05],
-    [0.58, 0.27, 0.10, 0.05], [0.55, 0.30, 0.10, 0.05], [0.25, 0.10, 0.62, 0.03], [0.60, 0.25, 0.10, 0.05],
-])
+ORDER_CHANNEL_MIX = np.array(
+    [  # by acquisition channel (+ empty): web, app, store, phone
+        [0.62, 0.27, 0.06, 0.05],
+        [0.45, 0.48, 0.04, 0.03],
+        [0.70, 0.22, 0.04, 0.04],
+        [0.62, 0.28, 0.05, 0.05],
+        [0.58, 0.27, 0.10, 0.05],
+        [0.55, 0.30, 0.10, 0.05],
+        [0.25, 0.10, 0.62, 0.03],
+        [0.60, 0.25, 0.10, 0.05],
+    ]
+)
 OFFSET_SHARE = 0.05
 OFFSET_STYLES = np.array([0.45, 0.30, 0.25])  # +00:00, Z, local offset
 
@@ -108,15 +128,24 @@ OFFSET_STYLES = np.array([0.45, 0.30, 0.25])  # +00:00, Z, local offset
 CONTACT_RATE = 0.26  # per completed order, times exp(-0.25 s)
 CONTACT_RATE_EXTRA = np.array([0.0, 0.45, 1.1])  # by status: completed, cancelled, refunded
 PROSPECT_CONTACTS = 0.06
-CONTACT_REASON_MIX = np.array([  # by status: delivery, return, billing, product_question, complaint
-    [0.40, 0.15, 0.12, 0.25, 0.08], [0.25, 0.0, 0.45, 0.05, 0.25], [0.05, 0.60, 0.20, 0.02, 0.13],
-])
+CONTACT_REASON_MIX = np.array(
+    [  # by status: delivery, return, billing, product_question, complaint
+        [0.40, 0.15, 0.12, 0.25, 0.08],
+        [0.25, 0.0, 0.45, 0.05, 0.25],
+        [0.05, 0.60, 0.20, 0.02, 0.13],
+    ]
+)
 REASON_GAP_MIN = np.array([1.0, 3.0, 2.0, 0.0, 1.0])  # days after the order
 REASON_GAP_MEAN = np.array([2.5, 7.0, 9.0, 2.0, 6.0])
 REASON_EMPTY = 0.02
-CONTACT_CHANNEL_MIX = np.array([  # by order channel: phone, email, chat, store
-    [0.33, 0.30, 0.32, 0.05], [0.28, 0.25, 0.44, 0.03], [0.22, 0.13, 0.10, 0.55], [0.70, 0.20, 0.08, 0.02],
-])
+CONTACT_CHANNEL_MIX = np.array(
+    [  # by order channel: phone, email, chat, store
+        [0.33, 0.30, 0.32, 0.05],
+        [0.28, 0.25, 0.44, 0.03],
+        [0.22, 0.13, 0.10, 0.55],
+        [0.70, 0.20, 0.08, 0.02],
+    ]
+)
 TRANSFER_RATE = 0.32
 TRANSFER_CHANNEL = np.array([1.45, 0.9, 0.75, 0.55])
 TRANSFER_REASON = np.array([0.9, 0.9, 1.4, 0.7, 1.6])
@@ -140,18 +169,50 @@ PERIODIC_RESPONSE = 0.8  # times the customer's propensity
 COMMENT_PROB = np.array([0.30, 0.12, 0.15])  # by sentiment: negative, neutral, positive
 COMMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "nl": (
-        ("Ik werd steeds doorverbonden", "Nog steeds geen oplossing", "Pakket kwam te laat", "Slechte service",
-         "Terugbetaling duurt te lang", "Product kwam kapot aan", "Niemand belt terug", "Te duur voor de kwaliteit"),
+        (
+            "Ik werd steeds doorverbonden",
+            "Nog steeds geen oplossing",
+            "Pakket kwam te laat",
+            "Slechte service",
+            "Terugbetaling duurt te lang",
+            "Product kwam kapot aan",
+            "Niemand belt terug",
+            "Te duur voor de kwaliteit",
+        ),
         ("Prima", "Was oké", "Levering duurde wat lang", "Redelijk", "Niets bijzonders", "Kan beter"),
-        ("Snel geleverd, top!", "Heel tevreden", "Prima service", "Alles perfect verlopen",
-         "Vriendelijke medewerker", "Goede kwaliteit", "Super geholpen", "Kom zeker terug"),
+        (
+            "Snel geleverd, top!",
+            "Heel tevreden",
+            "Prima service",
+            "Alles perfect verlopen",
+            "Vriendelijke medewerker",
+            "Goede kwaliteit",
+            "Super geholpen",
+            "Kom zeker terug",
+        ),
     ),
     "en": (
-        ("Kept being transferred", "Still not resolved", "Parcel arrived late", "Poor service",
-         "Refund takes too long", "Item arrived damaged", "Nobody called back", "Too expensive for the quality"),
+        (
+            "Kept being transferred",
+            "Still not resolved",
+            "Parcel arrived late",
+            "Poor service",
+            "Refund takes too long",
+            "Item arrived damaged",
+            "Nobody called back",
+            "Too expensive for the quality",
+        ),
         ("Fine", "It was ok", "Delivery took a while", "Average", "Nothing special", "Could be better"),
-        ("Fast delivery, great!", "Very happy", "Great service", "Everything went smoothly",
-         "Friendly staff", "Good quality", "Really helpful", "Will order again"),
+        (
+            "Fast delivery, great!",
+            "Very happy",
+            "Great service",
+            "Everything went smoothly",
+            "Friendly staff",
+            "Good quality",
+            "Really helpful",
+            "Will order again",
+        ),
     ),
 }
 

@@ -80,7 +80,11 @@ def _answers(
     at = skip_dst_gap(touch_at + delay)
     keep = answered & (at < end_excl)
     customer, at, experience, touchpoint, ask_ces = (
-        customer[keep], at[keep], experience[keep], touchpoint[keep], ask_ces[keep]
+        customer[keep],
+        at[keep],
+        experience[keep],
+        touchpoint[keep],
+        ask_ces[keep],
     )
     n = len(at)
     u = cust.satisfaction[customer] + experience + rng.normal(0.0, ANSWER_NOISE, n)
@@ -94,8 +98,17 @@ def _answers(
     has_nps = ~empty[0] | ~(has_ces | has_csat)  # a response keeps at least one score
     sentiment = np.digitize(u, [-0.9, 0.5]).astype(np.int8)
     return Responses(
-        customer, at, np.full(n, touch_type, dtype=np.int8), touchpoint, nps, ces, csat,
-        has_nps, has_ces, has_csat, sentiment,
+        customer,
+        at,
+        np.full(n, touch_type, dtype=np.int8),
+        touchpoint,
+        nps,
+        ces,
+        csat,
+        has_nps,
+        has_ces,
+        has_csat,
+        sentiment,
     )
 
 
@@ -135,17 +148,41 @@ def make_responses(
     surveyed = np.flatnonzero(orders.status != 1)  # no survey after a cancelled order
     order_experience = np.where(orders.status == 2, EXPERIENCE_REFUND, 0.0)[surveyed]
     by_order = _answers(
-        rng, cust, orders.customer[surveyed], orders.at[surveyed], order_experience, 0, surveyed,
-        rng.random(len(surveyed)) < ORDER_CES_SHARE, True, end_excl,
+        rng,
+        cust,
+        orders.customer[surveyed],
+        orders.at[surveyed],
+        order_experience,
+        0,
+        surveyed,
+        rng.random(len(surveyed)) < ORDER_CES_SHARE,
+        True,
+        end_excl,
     )
     by_contact = _answers(
-        rng, cust, contacts.customer, contacts.at, contacts.experience, 1, np.arange(contacts.n),
-        np.ones(contacts.n, bool), True, end_excl,
+        rng,
+        cust,
+        contacts.customer,
+        contacts.at,
+        contacts.experience,
+        1,
+        np.arange(contacts.n),
+        np.ones(contacts.n, bool),
+        True,
+        end_excl,
     )
     p_customer, p_sent, p_experience = _periodic_invites(cust, orders, contacts, start, end, rng)
     periodic = _answers(
-        rng, cust, p_customer, p_sent, p_experience, 2, np.full(len(p_customer), -1),
-        np.zeros(len(p_customer), bool), False, end_excl,
+        rng,
+        cust,
+        p_customer,
+        p_sent,
+        p_experience,
+        2,
+        np.full(len(p_customer), -1),
+        np.zeros(len(p_customer), bool),
+        False,
+        end_excl,
     )
     parts = (by_order, by_contact, periodic)
     merged = Responses(*(np.concatenate([getattr(p, f) for p in parts]) for f in Responses.__dataclass_fields__))
@@ -164,28 +201,30 @@ def responses_frame(resp: Responses, cust: Customers, seed: int) -> pa.Table:
     pool = language * 3 + resp.sentiment
     comment_code = starts[pool] + (rng.random(resp.n) * sizes[pool]).astype(np.int64)
     has_comment = rng.random(resp.n) < COMMENT_PROB[resp.sentiment]
-    return pa.table({
-        "customer": resp.customer,
-        "ts": timestamps(resp.at),
-        "touchpoint_type": decode(TOUCHPOINT_TYPES, resp.touchpoint_type),
-        "touchpoint": pa.array(resp.touchpoint, mask=resp.touchpoint < 0),
-        "nps": nullable_int(resp.nps, resp.has_nps),
-        "ces": nullable_int(resp.ces, resp.has_ces),
-        "csat": nullable_int(resp.csat, resp.has_csat),
-        "comment": decode(flat, comment_code, has_comment),
-    })
+    return pa.table(
+        {
+            "customer": resp.customer,
+            "ts": timestamps(resp.at),
+            "touchpoint_type": decode(TOUCHPOINT_TYPES, resp.touchpoint_type),
+            "touchpoint": pa.array(resp.touchpoint, mask=resp.touchpoint < 0),
+            "nps": nullable_int(resp.nps, resp.has_nps),
+            "ces": nullable_int(resp.ces, resp.has_ces),
+            "csat": nullable_int(resp.csat, resp.has_csat),
+            "comment": decode(flat, comment_code, has_comment),
+        }
+    )
 
 
 def responses_sql(n_responses: int, n_customers: int, n_orders: int, n_contacts: int) -> str:
     """The SELECT over `responses_frame` that writes the survey responses export."""
     return f"""
-        SELECT {id_sql('row_id', 'R', id_width(7, n_responses))} AS response_id,
-               {id_sql('customer', 'C', id_width(7, n_customers))} AS customer_id,
+        SELECT {id_sql("row_id", "R", id_width(7, n_responses))} AS response_id,
+               {id_sql("customer", "C", id_width(7, n_customers))} AS customer_id,
                strftime(ts, '{TS_FORMAT}') AS responded_at,
                touchpoint_type,
                CASE touchpoint_type
-                   WHEN 'order' THEN {id_sql('touchpoint', 'O', id_width(8, n_orders))}
-                   WHEN 'contact' THEN {id_sql('touchpoint', 'K', id_width(7, n_contacts))}
+                   WHEN 'order' THEN {id_sql("touchpoint", "O", id_width(8, n_orders))}
+                   WHEN 'contact' THEN {id_sql("touchpoint", "K", id_width(7, n_contacts))}
                END AS touchpoint_id,
                CAST(nps AS VARCHAR) AS nps, CAST(ces AS VARCHAR) AS ces, CAST(csat AS VARCHAR) AS csat,
                comment

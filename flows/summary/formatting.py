@@ -10,9 +10,10 @@ CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 
 def currency_prefix(currency: str) -> str:
-    """'€' for EUR (and '$', '£'); any other currency code followed by a space: 'CHF '."""
-    code = (currency or "EUR").upper()
-    return CURRENCY_SYMBOLS.get(code, code + " ")
+    """'€' for EUR (and '$', '£'); any other currency code followed by a space: 'CHF '; nothing when
+    the currency is not known (no build yet)."""
+    code = (currency or "").strip().upper()
+    return CURRENCY_SYMBOLS.get(code, code + " ") if code else ""
 
 
 def format_count(value: Any) -> str:

@@ -29,6 +29,8 @@ def render_markdown(report: RunReport) -> str:
         f"Build warehouse: `{report.warehouse}`; exports: `{report.exports}`",
         "",
     ]
+    if report.vars_line:
+        lines += [report.vars_line, ""]
     not_run = "Skipped: nothing new since the last publication." if report.up_to_date else "Not reached."
     lines += ["## Load", ""] + (_load(report.load) if report.load is not None else ["Not reached.", ""])
     lines += ["## dbt build", ""] + (_dbt(report.dbt) if report.dbt is not None else [not_run, ""])
@@ -45,15 +47,19 @@ def render_markdown(report: RunReport) -> str:
 
 def _load(load: LoadFacts) -> list[str]:
     lines = [
-        (f"Files loaded: {load.count('loaded')}, skipped (already loaded): {load.skipped}, "
-         f"rejected: {load.count('rejected')}, ignored: {load.count('ignored')}."),
+        (
+            f"Files loaded: {load.count('loaded')}, skipped (already loaded): {load.skipped}, "
+            f"rejected: {load.count('rejected')}, ignored: {load.count('ignored')}."
+        ),
         f"Rows read {load.rows_read:,} = loaded {load.rows_loaded:,} + quarantined {load.rows_quarantined:,}"
         + (" (reasons in table `raw.quarantine`)." if load.rows_quarantined else "."),
         "",
     ]
     if load.files:
-        lines += ["| file | entity | status | read | loaded | quarantined | note |",
-                  "| --- | --- | --- | ---: | ---: | ---: | --- |"]
+        lines += [
+            "| file | entity | status | read | loaded | quarantined | note |",
+            "| --- | --- | --- | ---: | ---: | ---: | --- |",
+        ]
         for f in load.files[:MAX_ROWS]:
             lines.append(
                 f"| {cell(f.file_name)} | {f.entity or '-'} | {f.status} | {f.rows_read:,} | "
@@ -67,8 +73,10 @@ def _load(load: LoadFacts) -> list[str]:
 
 def _dbt(dbt: DbtFacts) -> list[str]:
     lines = [
-        (f"{dbt.models} models built, {dbt.tests_passed} tests passed, "
-         f"{len(dbt.warned)} warned, {len(dbt.failed)} failed (exit code {dbt.return_code})."),
+        (
+            f"{dbt.models} models built, {dbt.tests_passed} tests passed, "
+            f"{len(dbt.warned)} warned, {len(dbt.failed)} failed (exit code {dbt.return_code})."
+        ),
         "",
     ]
     if dbt.failed:
@@ -82,8 +90,10 @@ def _dbt(dbt: DbtFacts) -> list[str]:
 
 def _validation(v: ValidationFacts) -> list[str]:
     lines = [
-        (f"{'Passed' if v.success else 'Failed'}: {v.evaluated} expectations evaluated in {v.suites} suites, "
-         f"{len(v.failed)} failed."),
+        (
+            f"{'Passed' if v.success else 'Failed'}: {v.evaluated} expectations evaluated in {v.suites} suites, "
+            f"{len(v.failed)} failed."
+        ),
         "",
     ]
     if v.failed:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flows.ingest import LoadReport
@@ -108,6 +108,12 @@ class RunReport:
     up_to_date: bool = False  # nothing new: build, validation and publish skipped
     seconds: dict[str, float] = field(default_factory=dict)
     headlines: list[HeadlineTable] = field(default_factory=list)
+    dbt_vars: dict[str, Any] = field(default_factory=dict)  # the run's --vars (empty: dbt_project.yml's)
+
+    @property
+    def vars_line(self) -> str:
+        """'dbt vars: churn_window_days=180' (empty without --vars)."""
+        return "dbt vars: " + ", ".join(f"{k}={v}" for k, v in sorted(self.dbt_vars.items())) if self.dbt_vars else ""
 
     @property
     def outcome(self) -> str:
@@ -139,6 +145,7 @@ def build_run_report(summary: RunSummary, published: Path | None, reporting_curr
         up_to_date=summary.up_to_date,
         seconds=dict(summary.seconds),
         headlines=read_headlines(published, reporting_currency) if published is not None else [],
+        dbt_vars=dict(summary.dbt_vars),
     )
 
 

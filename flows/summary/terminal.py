@@ -18,11 +18,19 @@ def load_table(files: list[FileLine]) -> Table:
         table.add_column(column, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
     for f in files:
         table.add_row(
-            f.file_name, f.status, f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}", f.note,
+            f.file_name,
+            f.status,
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_quarantined:,}",
+            f.note,
             style=FILE_STYLES.get(f.status, ""),
         )
-    read, loaded, quarantined = (sum(f.rows_read for f in files), sum(f.rows_loaded for f in files),
-                                 sum(f.rows_quarantined for f in files))
+    read, loaded, quarantined = (
+        sum(f.rows_read for f in files),
+        sum(f.rows_loaded for f in files),
+        sum(f.rows_quarantined for f in files),
+    )
     table.add_row("total", "", f"{read:,}", f"{loaded:,}", f"{quarantined:,}", "", style="bold")
     return table
 
@@ -71,6 +79,8 @@ def print_run_lines(report: RunReport, console: Console) -> None:
             f"Great Expectations: {'[green]passed[/]' if v.success else '[red]failed[/]'}"
             + (f"; Data Docs: {v.data_docs}" if v.data_docs else "")
         )
+    if report.vars_line:
+        console.print(report.vars_line, highlight=False)
     console.print(f"Build warehouse: {report.warehouse}")
     if report.published:
         console.print(f"[green]Published marts[/] (what BI tools read): {report.published_file}")

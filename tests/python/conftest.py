@@ -1,24 +1,55 @@
-"""Shared fixtures. Expensive things (generated data, a dbt build, a Prefect flow run) are made
-once per session and shared; each test reads them, never rebuilds them."""
+"""Shared fixtures. Expensive things are made once per session and shared:
+
+- `sample_cli_run` / `sample_run`: one generated sample run through the user's path,
+  `python -m flows run` (load, dbt build with its unit tests, Great Expectations, publish). It is
+  the only build of the session that runs dbt's unit tests; every other build in the suite reuses
+  its code fingerprint (`copy_run`) or turns them off, because their outcome depends on the code only.
+- `copy_run`: a private copy of that run (exports, build warehouse, published file, dbt target)
+  for tests that change it; the session's files are never written.
+- `prefect_harness`: one temporary Prefect server for every in-process flow call of the session.
+
+Markers (`make test-fast` runs the unit tests alone): `unit` (no dbt, GX or Prefect), `integration`
+(dbt, GX or an in-process Prefect flow on generated data), `e2e` (the CLI in a subprocess, a real
+Prefect server, served deployments).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from flows.config import Paths, configure_prefect_defaults
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-os.environ.setdefault("PREFECT_HOME", str(PROJECT_DIR / ".prefect"))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+configure_prefect_defaults()
+
+#: The session's sample: realistic, deterministic (tests/python/fixtures/published_marts_baseline.json
+#: holds what its published marts must be).
+SAMPLE = {"customers": 3000, "seed": 11, "start": date(2022, 1, 1), "end": date(2025, 12, 31)}
 
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """`python -m flows ARGS` from the project directory, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @pytest.fixture()
@@ -33,27 +64,125 @@ def warehouse(tmp_path: Path) -> Path:
     return tmp_path / "warehouse.duckdb"
 
 
-@pytest.fixture(scope="session")
-def sample_run(tmp_path_factory: pytest.TempPathFactory):
-    """A realistic generated sample (3,000 customers, 2022-01-01 to 2025-12-31, seed 11) run once
-    per session through the user's path, `python -m flows run` (load, dbt build, Great
-    Expectations, publish). Tests that check what the marts show on realistic data read it; none
-    may write to it. Returns the Paths of the run; the run must have succeeded."""
-    import subprocess
-    import sys
-    from datetime import date
+@dataclass(frozen=True)
+class CliRun:
+    paths: Paths
+    completed: subprocess.CompletedProcess[str]
 
-    from flows.config import Paths
+
+@contextlib.contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_file` (the pytest-xdist workers of `make test` share one sample run)."""
+    with lock_file.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def shared_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder shared by every worker of this session (the base folder without xdist)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def sample_cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """The session's sample (SAMPLE) through `python -m flows run`, made once for all workers; the run
+    must have succeeded. Tests read it and never write to it (take `copy_run` to change something)."""
     from flows.sample_data import generate_exports
 
-    root = tmp_path_factory.mktemp("sample_run")
-    exports = root / "exports"
-    generate_exports(exports, customers=3000, seed=11, start=date(2022, 1, 1), end=date(2025, 12, 31))
-    paths = Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
-    result = subprocess.run(
-        [sys.executable, "-m", "flows", "run", "--exports", str(paths.exports),
-         "--warehouse", str(paths.warehouse), "--published", str(paths.published)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=1200,
+    root = shared_temp(tmp_path_factory) / "sample_run"
+    paths = Paths.resolve(
+        exports=root / "exports", warehouse=root / "build.duckdb", published=root / "published.duckdb"
     )
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
-    return paths
+    outcome = root / "cli_run.json"
+    with exclusive(shared_temp(tmp_path_factory) / "sample_run.lock"):
+        if not outcome.exists():
+            shutil.rmtree(root, ignore_errors=True)
+            generate_exports(paths.exports, **SAMPLE)
+            run = run_cli(
+                "run",
+                "--exports",
+                str(paths.exports),
+                "--warehouse",
+                str(paths.warehouse),
+                "--published",
+                str(paths.published),
+                timeout=1200,
+            )
+            outcome.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}))
+        recorded = json.loads(outcome.read_text())
+    completed = subprocess.CompletedProcess(["python", "-m", "flows", "run"], **recorded)
+    assert completed.returncode == 0, completed.stderr[-3000:] + completed.stdout[-3000:]
+    return CliRun(paths, completed)
+
+
+@pytest.fixture(scope="session")
+def sample_run(sample_cli_run: CliRun) -> Paths:
+    """The Paths of the session's sample run (see `sample_cli_run`)."""
+    return sample_cli_run.paths
+
+
+def copy_paths(source: Paths, root: Path) -> Paths:
+    """A copy of a run's exports, build warehouse, published file and output (dbt target with its
+    code fingerprint and manifest) under `root`: builds on it are incremental and skip unit tests."""
+    root.mkdir(parents=True, exist_ok=True)
+    target = Paths.resolve(
+        exports=root / "exports", warehouse=root / "build.duckdb", published=root / "published.duckdb"
+    )
+    shutil.copytree(source.exports, target.exports)
+    shutil.copy(source.warehouse, target.warehouse)
+    if source.published.exists():
+        shutil.copy(source.published, target.published)
+    if source.output.exists():
+        shutil.copytree(source.output, target.output, ignore=shutil.ignore_patterns("data_docs"))
+    if target.published.exists():
+        # the publication records the state it stands on, which names the warehouse's path: the copy
+        # stands on the same loads, code and vars, so it records the copy's state
+        import duckdb
+
+        from flows.publish import source_state
+
+        with duckdb.connect(str(target.published)) as con:
+            con.execute("update marts._publication set source_state = ?", [source_state(target.warehouse)])
+    return target
+
+
+@pytest.fixture()
+def copy_run(sample_run: Paths, tmp_path: Path) -> Callable[..., Paths]:
+    """copy_run(published=True) -> Paths of a private copy of the session's sample run."""
+
+    def make(published: bool = True, name: str = "copy") -> Paths:
+        paths = copy_paths(sample_run, tmp_path / name)
+        if not published:
+            paths.published.unlink(missing_ok=True)
+        return paths
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the in-process flow calls of the whole session, stopped at
+    session end. (Left to itself, Prefect starts one on the first flow call and stops it at
+    interpreter exit, after pytest has closed its output streams: its "Stopping temporary server"
+    log line then ends the run with a `--- Logging error ---` traceback.)"""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=None):
+        yield
+
+
+#: Fixtures that make a test an integration test (they build, validate or start Prefect).
+INTEGRATION_FIXTURES = {"sample_cli_run", "sample_run", "copy_run", "prefect_harness", "prefect_server"}
+KINDS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test without a kind marker is an integration test when it takes one of INTEGRATION_FIXTURES,
+    else a unit test; so `-m unit` never starts a build by accident."""
+    for item in items:
+        if not any(item.get_closest_marker(kind) for kind in KINDS):
+            item.add_marker("integration" if INTEGRATION_FIXTURES & set(item.fixturenames) else "unit")

@@ -85,7 +85,8 @@ def fingerprint_table(
     if unknown:
         raise KeyError(f"{schema}.{table}: renamed columns not in the table: {sorted(unknown)}")
     columns = sorted(
-        (rename.get(name, name), name, type_name) for name, type_name in described
+        (rename.get(name, name), name, type_name)
+        for name, type_name in described
         if rename.get(name, name) not in exclude
     )
     rendered = [f"coalesce({_canonical(_ident(old), type_name)}, '{NULL_TOKEN}')" for _, old, type_name in columns]
@@ -109,16 +110,15 @@ def fingerprint_file(
     exclude_by_table = exclude_by_table or {}
     with duckdb.connect(str(path), read_only=True) as con:
         tables = [
-            name for (name,) in con.execute(
+            name
+            for (name,) in con.execute(
                 "select table_name from information_schema.tables where table_schema = ? order by table_name",
                 [SCHEMA],
             ).fetchall()
             if name not in skip
         ]
         return {
-            table: fingerprint_table(
-                con, SCHEMA, table, rename_by_table.get(table), exclude_by_table.get(table, set())
-            )
+            table: fingerprint_table(con, SCHEMA, table, rename_by_table.get(table), exclude_by_table.get(table, set()))
             for table in tables
         }
 

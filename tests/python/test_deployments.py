@@ -12,17 +12,18 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date, datetime
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pytest
 
 from flows.config import Paths
-from flows.sample_data import generate_exports
 from flows.local_server import LocalServer, start_local_server
-from tests.python.conftest import PROJECT_DIR
+from tests.python.conftest import PROJECT_DIR, copy_paths
+
+pytestmark = pytest.mark.e2e
 
 FLOW = "customer-value-pipeline"
 DEPLOYMENTS = ("nightly", "intraday", "full-refresh")
@@ -30,15 +31,16 @@ RUN_TIMEOUT = 300
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    root = tmp_path_factory.mktemp("deployments")
-    exports = root / "exports"
-    generate_exports(exports, customers=300, seed=5, start=date(2023, 1, 1), end=date(2025, 6, 30))
+def sample(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """A copy of the session's run without its publication: the served runs load nothing new, build
+    incrementally on the same code (no unit tests), validate and publish."""
+    paths = copy_paths(sample_run, tmp_path_factory.mktemp("deployments"))
+    paths.published.unlink()
     # scheduled deployments wait until files are 10 s old: these were written long before
     past = time.time() - 60
-    for path in exports.iterdir():
+    for path in paths.exports.iterdir():
         os.utime(path, (past, past))
-    return Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
+    return paths
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +90,23 @@ def served(api: str, sample: Paths, tmp_path_factory: pytest.TempPathFactory) ->
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",  # pick up triggered runs quickly
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "flows", "serve", "--exports", str(sample.exports),
-         "--warehouse", str(sample.warehouse), "--published", str(sample.published)],
-        cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "flows",
+            "serve",
+            "--exports",
+            str(sample.exports),
+            "--warehouse",
+            str(sample.warehouse),
+            "--published",
+            str(sample.published),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -153,7 +169,8 @@ def writing_interval(api: str, flow_run_id) -> tuple[datetime, datetime]:
 def run_artifact(api: str, flow_run_id) -> str:
     """The run summary artifact of a flow run."""
     artifacts = api_post(
-        api, "/artifacts/filter",
+        api,
+        "/artifacts/filter",
         {"artifacts": {"flow_run_id": {"any_": [str(flow_run_id)]}, "key": {"any_": ["customer-value-run"]}}},
     )
     assert len(artifacts) == 1, artifacts
@@ -166,7 +183,9 @@ def test_the_three_deployments_are_registered_with_their_schedules(served: subpr
     with get_client(sync_client=True) as client:
         nightly, intraday, full = (client.read_deployment_by_name(f"{FLOW}/{name}") for name in DEPLOYMENTS)
     assert [(s.schedule.cron, s.schedule.timezone) for s in nightly.schedules] == [("0 2 * * *", "Europe/Amsterdam")]
-    assert [(s.schedule.cron, s.schedule.timezone) for s in intraday.schedules] == [("*/15 * * * *", "Europe/Amsterdam")]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in intraday.schedules] == [
+        ("*/15 * * * *", "Europe/Amsterdam")
+    ]
     assert full.schedules == []
     assert nightly.parameters["full_refresh"] is False and full.parameters["full_refresh"] is True
     assert nightly.parameters["warehouse"] == str(sample.warehouse)
@@ -225,10 +244,25 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
     with get_client(sync_client=True) as client:
         client.create_work_pool(WorkPoolCreate(name="warehouse-host", type="process"))
     result = subprocess.run(
-        [sys.executable, "-m", "flows", "deploy", "--pool", "warehouse-host", "--intraday-cron", "*/30 6-22 * * *",
-         "--exports", str(tmp_path / "exports"), "--warehouse", str(tmp_path / "w.duckdb")],
-        cwd=PROJECT_DIR, env={**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "home")},
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "flows",
+            "deploy",
+            "--pool",
+            "warehouse-host",
+            "--intraday-cron",
+            "*/30 6-22 * * *",
+            "--exports",
+            str(tmp_path / "exports"),
+            "--warehouse",
+            str(tmp_path / "w.duckdb"),
+        ],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "home")},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     assert "deployed customer-value-pipeline/full-refresh to work pool warehouse-host" in result.stdout
@@ -246,27 +280,37 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
 def test_a_bad_schedule_is_refused_with_a_one_line_cause() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "flows", "serve", "--nightly-cron", "0 25 * * *"],
-        cwd=PROJECT_DIR, env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
-        capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_DIR,
+        env={k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: nightly schedule '0 25 * * *' in 'Europe/Amsterdam': ")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_prefect_yaml_defines_the_same_deployments_as_serve() -> None:
-    """prefect.yaml (for `prefect deploy`) and flows/serve.py must not drift apart."""
-    import yaml
+def test_the_deployments_are_defined_once_with_schedules_limits_and_parameters() -> None:
+    """flows/serve.py is the one definition of the deployments (serve and deploy use it; there is no
+    prefect.yaml, whose `prefect deploy` the pinned Prefect cannot run): names, entrypoint, schedules
+    in the given time zone, the intraday concurrency limit, and the parameters including --vars."""
+    from flows.config import DEFAULT_INTRADAY_CRON, DEFAULT_NIGHTLY_CRON
+    from flows.serve import ENTRYPOINT, SCHEDULED_SETTLE_SECONDS, ServeSettings, build_deployments
 
-    from flows.serve import DEFAULT_INTRADAY_CRON, DEFAULT_NIGHTLY_CRON, ENTRYPOINT, SCHEDULED_SETTLE_SECONDS
-
-    config = yaml.safe_load((PROJECT_DIR / "prefect.yaml").read_text())
-    by_name = {d["name"]: d for d in config["deployments"]}
-    assert set(by_name) == set(DEPLOYMENTS)
-    assert {d["entrypoint"] for d in by_name.values()} == {ENTRYPOINT}
-    assert by_name["nightly"]["schedules"] == [{"cron": DEFAULT_NIGHTLY_CRON, "timezone": "Europe/Amsterdam"}]
-    assert by_name["intraday"]["schedules"] == [{"cron": DEFAULT_INTRADAY_CRON, "timezone": "Europe/Amsterdam"}]
-    assert by_name["full-refresh"]["schedules"] == []
-    assert by_name["intraday"]["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
-    assert [by_name[n]["parameters"]["full_refresh"] for n in DEPLOYMENTS] == [False, False, True]
-    assert {by_name[n]["parameters"]["settle_seconds"] for n in DEPLOYMENTS} == {SCHEDULED_SETTLE_SECONDS}
+    settings = ServeSettings.resolve(timezone="Europe/Amsterdam", dbt_vars={"churn_window_days": 180})
+    by_name = {d.name: d for d in build_deployments(settings)}
+    assert list(by_name) == list(DEPLOYMENTS)
+    assert {d.entrypoint for d in by_name.values()} == {ENTRYPOINT}
+    schedules = {name: [(s.schedule.cron, s.schedule.timezone) for s in d.schedules] for name, d in by_name.items()}
+    assert schedules == {
+        "nightly": [(DEFAULT_NIGHTLY_CRON, "Europe/Amsterdam")],
+        "intraday": [(DEFAULT_INTRADAY_CRON, "Europe/Amsterdam")],
+        "full-refresh": [],
+    }
+    assert by_name["intraday"].concurrency_limit == 1
+    assert by_name["intraday"].concurrency_options.collision_strategy.value == "CANCEL_NEW"
+    assert by_name["nightly"].concurrency_limit is None and by_name["full-refresh"].concurrency_limit is None
+    assert [by_name[n].parameters["full_refresh"] for n in DEPLOYMENTS] == [False, False, True]
+    assert {by_name[n].parameters["settle_seconds"] for n in DEPLOYMENTS} == {SCHEDULED_SETTLE_SECONDS}
+    assert all(by_name[n].parameters["dbt_vars"] == {"churn_window_days": 180} for n in DEPLOYMENTS)

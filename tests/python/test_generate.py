@@ -119,8 +119,11 @@ def test_custom_period_names_and_bounds(tmp_path: Path) -> None:
     }
     con = _connect(tmp_path)
     assert counts["marketing_spend"] == 16 * len(PAID_CHANNELS)  # Mar 2023 .. Jun 2024
-    for entity, column in (("customers", "created_at"), ("contacts", "contacted_at"),
-                           ("survey_responses", "responded_at")):
+    for entity, column in (
+        ("customers", "created_at"),
+        ("contacts", "contacted_at"),
+        ("survey_responses", "responded_at"),
+    ):
         lo, hi = con.execute(f"SELECT min({column}::TIMESTAMP), max({column}::TIMESTAMP) FROM {entity}").fetchone()
         assert lo.date() >= date(2023, 3, 1) and hi.date() <= date(2024, 6, 30), entity
     lo, hi = con.execute("SELECT min(ordered_local), max(ordered_local) FROM orders_local").fetchone()
@@ -160,9 +163,10 @@ def test_parquet_holds_the_same_data_as_csv(tmp_path: Path) -> None:
     for entity, columns in EXPORT_COLUMNS.items():
         assert [d[0] for d in pq.execute(f"SELECT * FROM {entity} LIMIT 0").description] == list(columns)
         order = ", ".join(columns)
-        assert csv.execute(f"SELECT * FROM {entity} ORDER BY {order}").fetchall() == pq.execute(
-            f"SELECT * FROM {entity} ORDER BY {order}"
-        ).fetchall(), entity
+        assert (
+            csv.execute(f"SELECT * FROM {entity} ORDER BY {order}").fetchall()
+            == pq.execute(f"SELECT * FROM {entity} ORDER BY {order}").fetchall()
+        ), entity
 
 
 # --------------------------------------------------------------------------- the contract
@@ -191,32 +195,56 @@ def test_references_exist(small_con) -> None:
     for entity in ("orders", "contacts", "survey_responses"):
         missing = f"SELECT count(*) FROM {entity} WHERE customer_id NOT IN (SELECT customer_id FROM customers)"
         assert _scalar(small_con, missing) == 0, entity
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM survey_responses s
         WHERE (touchpoint_type = 'order' AND touchpoint_id NOT IN (SELECT order_id FROM orders))
            OR (touchpoint_type = 'contact' AND touchpoint_id NOT IN (SELECT contact_id FROM contacts))
-           OR (touchpoint_type = 'periodic' AND touchpoint_id IS NOT NULL)""") == 0
+           OR (touchpoint_type = 'periodic' AND touchpoint_id IS NOT NULL)""",
+        )
+        == 0
+    )
     # A survey is answered by the customer of its touchpoint, after it and within about a week.
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM survey_responses s
         JOIN (SELECT order_id AS id, customer_id, ordered_local AS at FROM orders_local
               UNION ALL SELECT contact_id, customer_id, contacted_at::TIMESTAMP FROM contacts) t
           ON t.id = s.touchpoint_id
         WHERE s.customer_id <> t.customer_id
            OR s.responded_at::TIMESTAMP <= t.at
-           OR s.responded_at::TIMESTAMP > t.at + INTERVAL 8 DAY""") == 0
+           OR s.responded_at::TIMESTAMP > t.at + INTERVAL 8 DAY""",
+        )
+        == 0
+    )
 
 
 def test_referrals_point_to_earlier_ordering_customers(small_con) -> None:
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM customers
-        WHERE (acquisition_channel = 'referral') <> (referred_by_customer_id IS NOT NULL)""") == 0
+        WHERE (acquisition_channel = 'referral') <> (referred_by_customer_id IS NOT NULL)""",
+        )
+        == 0
+    )
     assert _scalar(small_con, "SELECT count(*) FROM customers WHERE referred_by_customer_id IS NOT NULL") > 0
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM customers c
         WHERE referred_by_customer_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM orders_local o
-            WHERE o.customer_id = c.referred_by_customer_id AND o.ordered_local < c.created_at::TIMESTAMP)""") == 0
+            WHERE o.customer_id = c.referred_by_customer_id AND o.ordered_local < c.created_at::TIMESTAMP)""",
+        )
+        == 0
+    )
 
 
 def test_allowed_values(small_con) -> None:
@@ -245,46 +273,73 @@ def test_allowed_values(small_con) -> None:
     for entity, bad in checks:
         assert _scalar(small_con, f"SELECT count(*) FROM {entity} WHERE {bad}") == 0, (entity, bad)
     # Cross-currency orders only for customers in a country with that currency (USD aside).
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM orders o JOIN customers c USING (customer_id)
         WHERE currency IN ('GBP', 'SEK', 'DKK', 'PLN', 'CHF')
           AND (currency, country) NOT IN
-              (('GBP', 'GB'), ('SEK', 'SE'), ('DKK', 'DK'), ('PLN', 'PL'), ('CHF', 'CH'))""") == 0
+              (('GBP', 'GB'), ('SEK', 'SE'), ('DKK', 'DK'), ('PLN', 'PL'), ('CHF', 'CH'))""",
+        )
+        == 0
+    )
 
 
 def test_timestamps_parse_and_orders_follow_creation(small_con) -> None:
-    for entity, column in (("customers", "created_at"), ("orders", "ordered_at"),
-                           ("contacts", "contacted_at"), ("survey_responses", "responded_at")):
+    for entity, column in (
+        ("customers", "created_at"),
+        ("orders", "ordered_at"),
+        ("contacts", "contacted_at"),
+        ("survey_responses", "responded_at"),
+    ):
         assert _scalar(small_con, f"SELECT count(*) FROM {entity} WHERE try_cast({column} AS TIMESTAMPTZ) IS NULL") == 0
     with_offset = _scalar(
         small_con, "SELECT avg(regexp_matches(ordered_at, '(Z|[+-][0-9]{2}:[0-9]{2})$')::INT) FROM orders"
     )
     assert 0 < with_offset < 0.15
-    assert _scalar(small_con, """
+    assert (
+        _scalar(
+            small_con,
+            """
         SELECT count(*) FROM orders_local o JOIN customers c USING (customer_id)
-        WHERE o.ordered_local::DATE < c.created_at::TIMESTAMP::DATE""") == 0
-    assert _scalar(small_con, """
-        SELECT count(*) FROM survey_responses WHERE regexp_matches(responded_at, '[TZ+]')""") == 0
+        WHERE o.ordered_local::DATE < c.created_at::TIMESTAMP::DATE""",
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            small_con,
+            """
+        SELECT count(*) FROM survey_responses WHERE regexp_matches(responded_at, '[TZ+]')""",
+        )
+        == 0
+    )
 
 
 # --------------------------------------------------------------------------- behaviour (directions)
 
 
 def test_unresolved_contacts_with_transfers_score_lower(large_con) -> None:
-    means = dict(large_con.execute("""
+    means = dict(
+        large_con.execute("""
         SELECT c.resolved = 'true', avg(s.nps::INTEGER)
         FROM survey_responses s JOIN contacts c ON c.contact_id = s.touchpoint_id
         WHERE c.resolved = 'true' OR c.transfers::INTEGER > 0
-        GROUP BY 1""").fetchall())
+        GROUP BY 1""").fetchall()
+    )
     assert means[False] < means[True] - 0.5  # unresolved after transfers vs resolved
-    ces = dict(large_con.execute("""
+    ces = dict(
+        large_con.execute("""
         SELECT c.transfers::INTEGER >= 2, avg(s.ces::INTEGER)
-        FROM survey_responses s JOIN contacts c ON c.contact_id = s.touchpoint_id GROUP BY 1""").fetchall())
+        FROM survey_responses s JOIN contacts c ON c.contact_id = s.touchpoint_id GROUP BY 1""").fetchall()
+    )
     assert ces[True] < ces[False]
 
 
 def test_promoters_repurchase_more_than_detractors(large_con) -> None:
-    share = dict(large_con.execute("""
+    share = dict(
+        large_con.execute("""
         WITH first_nps AS (
             SELECT customer_id, nps::INTEGER AS nps, responded_at::TIMESTAMP AS at
             FROM survey_responses WHERE nps IS NOT NULL
@@ -293,33 +348,42 @@ def test_promoters_repurchase_more_than_detractors(large_con) -> None:
         SELECT CASE WHEN nps >= 9 THEN 'promoter' WHEN nps <= 6 THEN 'detractor' ELSE 'passive' END,
                avg(EXISTS (SELECT 1 FROM orders_local o
                            WHERE o.customer_id = f.customer_id AND o.ordered_local > f.at)::INT)
-        FROM first_nps f GROUP BY 1""").fetchall())
+        FROM first_nps f GROUP BY 1""").fetchall()
+    )
     assert share["promoter"] > share["detractor"]
     assert share["detractor"] > 0.3  # loosely: plenty of unhappy customers still come back
 
 
 def test_refunds_and_unhappy_customers(large_con) -> None:
-    nps = dict(large_con.execute("""
+    nps = dict(
+        large_con.execute("""
         SELECT o.status, avg(s.nps::INTEGER) FROM survey_responses s
-        JOIN orders o ON o.order_id = s.touchpoint_id GROUP BY 1""").fetchall())
+        JOIN orders o ON o.order_id = s.touchpoint_id GROUP BY 1""").fetchall()
+    )
     assert nps["refunded"] < nps["completed"]
     assert "cancelled" not in nps
 
 
 def test_shape_of_the_business(large_con) -> None:
-    prospects = _scalar(large_con, """
-        SELECT avg((customer_id NOT IN (SELECT customer_id FROM orders))::INT) FROM customers""")
+    prospects = _scalar(
+        large_con,
+        """
+        SELECT avg((customer_id NOT IN (SELECT customer_id FROM orders))::INT) FROM customers""",
+    )
     assert 0.05 < prospects < 0.25
     per_buyer = _scalar(large_con, "SELECT count(*) / count(DISTINCT customer_id) FROM orders")
     assert 5 < per_buyer < 14
-    by_year = dict(large_con.execute(
-        "SELECT year(created_at::TIMESTAMP), count(*) FROM customers GROUP BY 1").fetchall())
+    by_year = dict(
+        large_con.execute("SELECT year(created_at::TIMESTAMP), count(*) FROM customers GROUP BY 1").fetchall()
+    )
     assert by_year[2025] > by_year[2022]  # growth
-    by_month = dict(large_con.execute(
-        "SELECT month(created_at::TIMESTAMP), count(*) FROM customers GROUP BY 1").fetchall())
+    by_month = dict(
+        large_con.execute("SELECT month(created_at::TIMESTAMP), count(*) FROM customers GROUP BY 1").fetchall()
+    )
     assert by_month[12] > by_month[7]  # seasonality
-    statuses = dict(large_con.execute(
-        "SELECT status, count(*) / sum(count(*)) OVER () FROM orders GROUP BY 1").fetchall())
+    statuses = dict(
+        large_con.execute("SELECT status, count(*) / sum(count(*)) OVER () FROM orders GROUP BY 1").fetchall()
+    )
     assert 0.01 < statuses["cancelled"] < 0.1 and 0.01 < statuses["refunded"] < 0.1
     contacts_per_order = _scalar(large_con, "SELECT (SELECT count(*) FROM contacts) / (SELECT count(*) FROM orders)")
     assert 0.15 < contacts_per_order < 0.5
@@ -348,10 +412,10 @@ def test_messy_exports_quarantine_exactly_their_bad_rows(tmp_path: Path) -> None
     report = load_exports(warehouse, exports, run_id="messy")
     assert report.rows_read == report.rows_loaded + report.rows_quarantined
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        quarantined = con.execute(
-            "select file_name, reason from raw.quarantine order by file_name, line").fetchall()
+        quarantined = con.execute("select file_name, reason from raw.quarantine order by file_name, line").fetchall()
         amounts = con.execute(
-            "select order_id, amount, discount_amount from raw.orders where order_id like 'M-%' order by 1").fetchall()
+            "select order_id, amount, discount_amount from raw.orders where order_id like 'M-%' order by 1"
+        ).fetchall()
     expected = messy_rows_expected()
     bad = [(entity, reason) for entity, rows in expected.items() for _, reason in rows if reason]
     assert len(quarantined) == len(bad) == 6
@@ -359,4 +423,5 @@ def test_messy_exports_quarantine_exactly_their_bad_rows(tmp_path: Path) -> None
         assert file_name == f"{entity}_2024-06-30_spreadsheet.csv"
         assert fragment in reason, (fragment, reason)
     from decimal import Decimal
+
     assert amounts == [("M-0001", Decimal("49.95"), Decimal("5.00")), ("M-0002", Decimal("12.50"), None)]

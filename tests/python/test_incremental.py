@@ -21,7 +21,10 @@ import duckdb
 import pytest
 
 from flows import ingest, transform
+from flows.config import Paths
 from flows.sample_data import generate_exports, hold_back_after
+
+pytestmark = pytest.mark.integration
 
 CUTOFF = date(2025, 6, 27)
 DAY_2 = (CUTOFF + timedelta(days=1)).isoformat()
@@ -67,6 +70,15 @@ def build(warehouse: Path, full_refresh: bool = False) -> transform.DbtResult:
     return transform.build(warehouse, warehouse.with_suffix(".dbt"), full_refresh=full_refresh, quiet=True)
 
 
+def reuse_unit_tests(sample_run: Paths, warehouse: Path) -> None:
+    """The session's run passed dbt's unit tests on this very code: its fingerprint in the target
+    folder makes the builds below skip them (their outcome depends on the code only)."""
+    target = warehouse.with_suffix(".dbt")
+    target.mkdir(parents=True, exist_ok=True)
+    fingerprint = sample_run.dbt_target / transform.LAST_BUILD_FINGERPRINT
+    shutil.copy(fingerprint, target / transform.LAST_BUILD_FINGERPRINT)
+
+
 def write_day_2_corrections(warehouse: Path, folder: Path) -> tuple[dict[str, str], list[date]]:
     """Hand-written day-2 files that change old records; returns the orders changed and their dates."""
     header = "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
@@ -74,28 +86,43 @@ def write_day_2_corrections(warehouse: Path, folder: Path) -> tuple[dict[str, st
     def order_line(row: tuple, **changes: object) -> str:
         values = dict(zip(("order_id", "customer_id", "ordered_at", "status", "amount", "channel"), row))
         values.update(changes)
-        return (f"{values['order_id']},{values['customer_id']},{values['ordered_at']},{values['status']},"
-                f"{values['amount']},0,EUR,{values['channel']}\n")
+        return (
+            f"{values['order_id']},{values['customer_id']},{values['ordered_at']},{values['status']},"
+            f"{values['amount']},0,EUR,{values['channel']}\n"
+        )
 
-    order_columns = "order_id, customer_id, strftime(ordered_at, '%Y-%m-%d %H:%M:%S'), order_status, amount, sales_channel"
+    order_columns = (
+        "order_id, customer_id, strftime(ordered_at, '%Y-%m-%d %H:%M:%S'), order_status, amount, sales_channel"
+    )
     # a completed order of a customer with several orders, in spring 2024: refunded on day 2
-    refunded = query(warehouse, f"""
+    refunded = query(
+        warehouse,
+        f"""
         select {order_columns} from staging.stg_crm__orders
         where order_status = 'completed' and original_currency = 'EUR' and order_date between '2024-04-01' and '2024-04-30'
           and customer_id in (select customer_id from staging.stg_crm__orders group by 1 having count(*) >= 3)
-        order by order_id limit 1""")[0]
+        order by order_id limit 1""",
+    )[0]
     # the only order of a one-order customer: moved to another customer on day 2
-    single = query(warehouse, f"""
+    single = query(
+        warehouse,
+        f"""
         select {order_columns} from staging.stg_crm__orders
         where order_status = 'completed' and original_currency = 'EUR' and order_date between '2024-06-01' and '2024-09-30'
           and customer_id in (select customer_id from staging.stg_crm__orders group by 1 having count(*) = 1)
-        order by order_id limit 1""")[0]
-    other_customer = query(warehouse, "select min(customer_id) from staging.stg_crm__customers where customer_id <> ?", [single[1]])[0][0]
+        order by order_id limit 1""",
+    )[0]
+    other_customer = query(
+        warehouse, "select min(customer_id) from staging.stg_crm__customers where customer_id <> ?", [single[1]]
+    )[0][0]
     # an order of late 2024 whose amount is corrected
-    repriced = query(warehouse, f"""
+    repriced = query(
+        warehouse,
+        f"""
         select {order_columns} from staging.stg_crm__orders
         where order_status = 'completed' and original_currency = 'EUR' and order_date between '2024-11-01' and '2024-11-30'
-        order by order_id limit 1""")[0]
+        order by order_id limit 1""",
+    )[0]
     (folder / f"orders_{DAY_2}_corrections.csv").write_text(
         header
         + order_line(refunded, status="refunded")
@@ -110,25 +137,35 @@ def write_day_2_corrections(warehouse: Path, folder: Path) -> tuple[dict[str, st
         encoding="utf-8",
     )
     # a survey answer given in March 2025 that only arrives on day 2
-    answered = query(warehouse, """
+    answered = query(
+        warehouse,
+        """
         select customer_id, order_id from staging.stg_crm__orders
-        where order_status = 'completed' and order_date between '2025-03-01' and '2025-03-31' order by order_id limit 1""")[0]
+        where order_status = 'completed' and order_date between '2025-03-01' and '2025-03-31' order by order_id limit 1""",
+    )[0]
     (folder / f"survey_responses_{DAY_2}_late.csv").write_text(
         "response_id,customer_id,responded_at,touchpoint_type,touchpoint_id,nps,ces,csat,comment\n"
         f"R9999001,{answered[0]},2025-03-31 12:00:00,order,{answered[1]},3,,2,Late answer\n",
         encoding="utf-8",
     )
     # an old contact corrected: unresolved after all
-    contact = query(warehouse, """
+    contact = query(
+        warehouse,
+        """
         select contact_id, customer_id, strftime(contacted_at, '%Y-%m-%d %H:%M:%S'), contact_channel, transfers
         from staging.stg_crm__contacts where is_resolved and contact_date between '2024-05-01' and '2024-05-31'
-        order by contact_id limit 1""")[0]
+        order by contact_id limit 1""",
+    )[0]
     (folder / f"contacts_{DAY_2}_corrections.csv").write_text(
         "contact_id,customer_id,contacted_at,channel,reason,transfers,resolved\n"
         f"{contact[0]},{contact[1]},{contact[2]},{contact[3]},other,{contact[4]},false\n",
         encoding="utf-8",
     )
-    changed = {refunded[0]: "refunded", single[0]: f"moved from {single[1]} to {other_customer}", repriced[0]: "amount + 10"}
+    changed = {
+        refunded[0]: "refunded",
+        single[0]: f"moved from {single[1]} to {other_customer}",
+        repriced[0]: "amount + 10",
+    }
     dates = [date.fromisoformat(row[2][:10]) for row in (refunded, single, repriced)]
     return changed, dates
 
@@ -148,19 +185,26 @@ def hold_back_crm_record(customers_file: Path, later_file: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
+def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Scenario:
     root = tmp_path_factory.mktemp("incremental")
     exports, day_2 = root / "exports", root / "day_2"
     generate_exports(exports, customers=600, seed=23, start=date(2023, 1, 1), end=date(2025, 6, 30))
     moved = hold_back_after(exports, CUTOFF, day_2)
     assert moved.get("orders", 0) > 0 and moved.get("customers", 0) > 0
-    late_record = hold_back_crm_record(exports / "customers_2024-12-31.csv", day_2 / f"customers_{DAY_2}_late_record.csv")
+    late_record = hold_back_crm_record(
+        exports / "customers_2024-12-31.csv", day_2 / f"customers_{DAY_2}_late_record.csv"
+    )
 
     warehouse = root / "incremental.duckdb"
+    reuse_unit_tests(sample_run, warehouse)
     ingest.load_exports(warehouse, exports, run_id="day-1")
     builds = {"day 1": build(warehouse)}
-    assert query(warehouse, f"select bool_or(is_customer_in_crm) from marts.orders where customer_id = '{late_record}'") == [(False,)]
-    day_1_audit_figures = query(warehouse, "select * exclude (as_of_date) from marts.customer_audit_figures where is_complete")
+    assert query(
+        warehouse, f"select bool_or(is_customer_in_crm) from marts.orders where customer_id = '{late_record}'"
+    ) == [(False,)]
+    day_1_audit_figures = query(
+        warehouse, "select * exclude (as_of_date) from marts.customer_audit_figures where is_complete"
+    )
 
     changed_orders, changed_dates = write_day_2_corrections(warehouse, day_2)
     for path in sorted(day_2.iterdir()):
@@ -171,13 +215,17 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
 
     full_refresh = root / "full_refresh.duckdb"
     shutil.copy(warehouse, full_refresh)
+    reuse_unit_tests(sample_run, full_refresh)
     builds["full refresh"] = build(full_refresh, full_refresh=True)
     return Scenario(warehouse, full_refresh, day_1_audit_figures, changed_orders, changed_dates, builds, late_record)
 
 
 def tables(path: Path) -> list[str]:
     schemas = ", ".join(f"'{s}'" for s in COMPARED_SCHEMAS)
-    rows = query(path, f"select table_schema || '.' || table_name from information_schema.tables where table_schema in ({schemas}) order by 1")
+    rows = query(
+        path,
+        f"select table_schema || '.' || table_name from information_schema.tables where table_schema in ({schemas}) order by 1",
+    )
     return [r[0] for r in rows]
 
 
@@ -188,8 +236,12 @@ def differences(left: Path, right: Path, table: str, limit: int = 3) -> tuple[in
         con.execute(f"attach '{left}' as a (read_only)")
         con.execute(f"attach '{right}' as b (read_only)")
         counts = [con.execute(f"select count(*) from {db}.{table}").fetchone()[0] for db in ("a", "b")]
-        only_a = con.execute(f"select * from (select * from a.{table} except all select * from b.{table}) limit {limit}").fetchall()
-        only_b = con.execute(f"select * from (select * from b.{table} except all select * from a.{table}) limit {limit}").fetchall()
+        only_a = con.execute(
+            f"select * from (select * from a.{table} except all select * from b.{table}) limit {limit}"
+        ).fetchall()
+        only_b = con.execute(
+            f"select * from (select * from b.{table} except all select * from a.{table}) limit {limit}"
+        ).fetchall()
     return counts[0], counts[1], only_a, only_b
 
 
@@ -197,14 +249,19 @@ def test_the_incremental_models_are_built_incrementally(scenario: Scenario) -> N
     # each incremental model's rows carry the load they came from: day 2's loads are in them
     day_2_loads = query(scenario.incremental, "select min(load_id) from raw.load_manifest where run_id = 'day-2'")[0][0]
     for table in sorted(INCREMENTAL_MODELS):
-        assert query(scenario.incremental, f"select count(*) from {table} where load_id >= {day_2_loads}")[0][0] > 0, table
+        assert query(scenario.incremental, f"select count(*) from {table} where load_id >= {day_2_loads}")[0][0] > 0, (
+            table
+        )
 
 
-def test_new_code_builds_fully_with_unit_tests_and_the_same_code_incrementally(scenario: Scenario) -> None:
-    # day 1: no earlier build in the target folder; day 2: same code and vars; then --full-refresh
+def test_the_same_code_builds_incrementally_without_unit_tests(scenario: Scenario) -> None:
+    # day 1 and day 2: the code and vars whose unit tests passed in the session's run (the first
+    # build of new code, with unit tests, is checked in test_pipeline and in
+    # test_new_code_in_a_target_folder_builds_fully_with_unit_tests); then --full-refresh
     day_1, day_2, refresh = (scenario.builds[k] for k in ("day 1", "day 2", "full refresh"))
-    assert day_1.full_refresh and day_1.code_changed and not day_1.unit_tests_skipped
-    assert day_1.count("unit_test", "pass") > 0 and refresh.count("unit_test", "pass") == day_1.count("unit_test", "pass")
+    assert not day_1.code_changed and day_1.unit_tests_skipped and day_1.count("unit_test") == 0
+    # a full refresh of the same code does not run the unit tests again
+    assert refresh.full_refresh and not refresh.code_changed and refresh.count("unit_test") == 0
     assert not day_2.full_refresh and not day_2.code_changed
     assert day_2.unit_tests_skipped and day_2.count("unit_test") == 0
     assert day_2.count("test", "pass") > 0  # data tests run on every build
@@ -220,7 +277,9 @@ def test_an_incremental_run_gives_what_a_full_refresh_gives(scenario: Scenario) 
     for table in incremental:
         if table in NOT_COMPARED:
             continue
-        rows_incremental, rows_full, only_incremental, only_full = differences(scenario.incremental, scenario.full_refresh, table)
+        rows_incremental, rows_full, only_incremental, only_full = differences(
+            scenario.incremental, scenario.full_refresh, table
+        )
         assert rows_incremental > 0, f"{table} is empty: the comparison would prove nothing"
         if rows_incremental != rows_full or only_incremental or only_full:
             different[table] = (rows_incremental, rows_full, only_incremental, only_full)
@@ -231,30 +290,54 @@ def test_an_incremental_run_gives_what_a_full_refresh_gives(scenario: Scenario) 
 
 
 def test_day_2_corrections_reached_the_marts(scenario: Scenario) -> None:
-    statuses = dict(query(scenario.incremental, "select order_id, order_status from marts.orders where order_id in ({})".format(
-        ", ".join(f"'{o}'" for o in scenario.changed_orders))))
+    statuses = dict(
+        query(
+            scenario.incremental,
+            "select order_id, order_status from marts.orders where order_id in ({})".format(
+                ", ".join(f"'{o}'" for o in scenario.changed_orders)
+            ),
+        )
+    )
     assert sorted(statuses.values()).count("refunded") == 1
     moved_from = next(v for v in scenario.changed_orders.values() if v.startswith("moved")).split()[2]
     # the customer left without orders is no longer a buying customer, in order days or the mart
-    assert query(scenario.incremental, f"select count(*) from intermediate.int_customer_order_days_aggregated where customer_id = '{moved_from}'") == [(0,)]
-    assert query(scenario.incremental, f"select is_customer from marts.customers where customer_id = '{moved_from}'") == [(False,)]
-    assert query(scenario.incremental, "select is_customer, first_order_date from marts.customers where customer_id = 'C9999999'") == [
-        (True, date.fromisoformat(DAY_2))
-    ]
-    assert query(scenario.incremental, "select count(*) from staging.stg_survey__survey_responses where response_id = 'R9999001'") == [(1,)]
-    assert query(scenario.incremental, f"select bool_and(is_customer_in_crm) from marts.orders where customer_id = '{scenario.late_crm_record}'") == [(True,)]
+    assert query(
+        scenario.incremental,
+        f"select count(*) from intermediate.int_customer_order_days_aggregated where customer_id = '{moved_from}'",
+    ) == [(0,)]
+    assert query(
+        scenario.incremental, f"select is_customer from marts.customers where customer_id = '{moved_from}'"
+    ) == [(False,)]
+    assert query(
+        scenario.incremental, "select is_customer, first_order_date from marts.customers where customer_id = 'C9999999'"
+    ) == [(True, date.fromisoformat(DAY_2))]
+    assert query(
+        scenario.incremental, "select count(*) from staging.stg_survey__survey_responses where response_id = 'R9999001'"
+    ) == [(1,)]
+    assert query(
+        scenario.incremental,
+        f"select bool_and(is_customer_in_crm) from marts.orders where customer_id = '{scenario.late_crm_record}'",
+    ) == [(True,)]
 
 
 def test_closed_periods_change_only_when_their_data_changed(scenario: Scenario) -> None:
     """A figure of a period only depends on orders up to the period's end, so a closed period that
     ends before the earliest changed order keeps every figure; the periods of the changes differ."""
-    columns = [r[0] for r in query(scenario.incremental, "select column_name from information_schema.columns "
-                                   "where table_schema = 'marts' and table_name = 'customer_audit_figures' "
-                                   "and column_name <> 'as_of_date' order by ordinal_position")]
+    columns = [
+        r[0]
+        for r in query(
+            scenario.incremental,
+            "select column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'customer_audit_figures' "
+            "and column_name <> 'as_of_date' order by ordinal_position",
+        )
+    ]
     period_end = columns.index("period_end")
     key = (columns.index("period_grain"), columns.index("period_start"))
-    day_2 = {(r[key[0]], r[key[1]]): r for r in query(
-        scenario.incremental, f"select {', '.join(columns)} from marts.customer_audit_figures")}
+    day_2 = {
+        (r[key[0]], r[key[1]]): r
+        for r in query(scenario.incremental, f"select {', '.join(columns)} from marts.customer_audit_figures")
+    }
     earliest_change = min(scenario.changed_dates)
     unchanged, changed = 0, 0
     for row in scenario.day_1_audit_figures:
@@ -266,3 +349,15 @@ def test_closed_periods_change_only_when_their_data_changed(scenario: Scenario) 
             changed += now != row
     assert unchanged >= 12  # 2023 and early 2024: every month, quarter and the year 2023
     assert changed >= 3  # the months of the corrected orders, at least
+
+
+def test_new_code_in_a_target_folder_builds_fully_with_unit_tests(sample_run: Paths) -> None:
+    """The session's run was the first build of this code: a full refresh whose unit tests passed
+    (dbt's run_results.json of that build), which wrote the fingerprint the later builds reuse."""
+    import json
+
+    results = json.loads((sample_run.dbt_target / "run_results.json").read_text())["results"]
+    unit_tests = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(unit_tests) >= 30 and {r["status"] for r in unit_tests} == {"pass"}
+    fingerprint = (sample_run.dbt_target / transform.LAST_BUILD_FINGERPRINT).read_text().strip()
+    assert fingerprint == transform.code_fingerprint()

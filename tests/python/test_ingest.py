@@ -72,7 +72,7 @@ def test_scores_out_of_range_are_quarantined(exports: Path, warehouse: Path) -> 
 
 def test_rows_read_equal_rows_loaded_plus_quarantined_for_every_file(exports: Path, warehouse: Path) -> None:
     write(exports / "orders_a.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\nO2,C1,x,completed,1,,,\n")
-    write(exports / "orders_b.csv", ORDERS_HEADER + "O3,C1,2025-01-05,completed,1,,,\n,,,,\n\"O4,C1\n")
+    write(exports / "orders_b.csv", ORDERS_HEADER + 'O3,C1,2025-01-05,completed,1,,,\n,,,,\n"O4,C1\n')
     write(exports / "customers_a.csv", "customer_id,email\nC1,a@example.com\n")  # rejected: no created_at
     load_exports(warehouse, exports)
     manifest = rows(
@@ -101,7 +101,9 @@ def test_a_file_missing_a_required_column_is_rejected_naming_it(exports: Path, w
 
 
 def test_loading_the_same_files_twice_changes_no_row(exports: Path, warehouse: Path) -> None:
-    write(exports / "orders_2025-01-31.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\nO2,C1,bad,completed,1,,,\n")
+    write(
+        exports / "orders_2025-01-31.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\nO2,C1,bad,completed,1,,,\n"
+    )
     first = load_exports(warehouse, exports)
     counts = "select (select count(*) from raw.orders), (select count(*) from raw.quarantine), (select count(*) from raw.load_manifest)"
     before = rows(warehouse, counts)
@@ -118,7 +120,10 @@ def test_a_corrected_re_export_is_loaded_after_the_original(exports: Path, wareh
     report = load_exports(warehouse, exports)
     assert [f.status for f in report.files] == ["skipped", "loaded"]
     # raw keeps both versions; the later load wins in staging (see test_pipeline)
-    assert rows(warehouse, "select status, _load_id from raw.orders order by _load_id") == [("completed", 1), ("refunded", 2)]
+    assert rows(warehouse, "select status, _load_id from raw.orders order by _load_id") == [
+        ("completed", 1),
+        ("refunded", 2),
+    ]
 
 
 def test_semicolon_csv_with_decimal_comma_and_parquet_load(exports: Path, warehouse: Path) -> None:
@@ -126,8 +131,16 @@ def test_semicolon_csv_with_decimal_comma_and_parquet_load(exports: Path, wareho
         exports / "marketing_spend_2025-01.csv",
         "month;channel;amount;currency\n2025-01;paid_search;1234,50;EUR\n2025-13;email;5;\n",
     )
-    table = pa.table({"contact_id": ["K1"], "customer_id": ["C1"], "contacted_at": ["2025-01-03 09:00"],
-                      "channel": ["phone"], "transfers": [2], "resolved": [False]})
+    table = pa.table(
+        {
+            "contact_id": ["K1"],
+            "customer_id": ["C1"],
+            "contacted_at": ["2025-01-03 09:00"],
+            "channel": ["phone"],
+            "transfers": [2],
+            "resolved": [False],
+        }
+    )
     pq.write_table(table, exports / "contacts_2025-01.parquet")
     load_exports(warehouse, exports)
     assert rows(warehouse, "select month, channel, amount from raw.marketing_spend") == [
@@ -155,6 +168,8 @@ def test_dbt_sources_document_exactly_the_contract_columns() -> None:
     for path in (PROJECT_DIR / "models" / "staging").glob("*/_*__sources.yml"):
         for source in yaml.safe_load(path.read_text())["sources"]:
             for table in source["tables"]:
-                documented[table["name"]] = [c["name"] for c in table.get("columns", []) if not c["name"].startswith("_")]
+                documented[table["name"]] = [
+                    c["name"] for c in table.get("columns", []) if not c["name"].startswith("_")
+                ]
     for entity in ENTITIES:
         assert documented[entity.name] == entity.column_names, entity.name

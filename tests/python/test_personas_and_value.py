@@ -19,7 +19,7 @@ def rows(path: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_sample_produces_all_five_personas_in_plausible_shares(sample_run) -> None:
     summary = {
         r[0]: r[1:]
@@ -42,7 +42,7 @@ def test_sample_produces_all_five_personas_in_plausible_shares(sample_run) -> No
     assert summary["new"][4] < summary["loyal_passive"][4]  # repurchase rate
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_sample_revenue_concentration_and_acquisition_cost(sample_run) -> None:
     [(top_1, top_10, top_20, top_50, share_80, gini)] = rows(
         sample_run.published,
@@ -68,7 +68,7 @@ def test_sample_revenue_concentration_and_acquisition_cost(sample_run) -> None:
     assert organic_cac == 0  # no spend recorded: no CAC, not a CAC of 0
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_persona_history_survives_a_later_run_and_a_full_refresh(sample_run, tmp_path: Path) -> None:
     warehouse = tmp_path / "build.duckdb"
     shutil.copy(sample_run.warehouse, warehouse)
@@ -79,7 +79,13 @@ def test_persona_history_survives_a_later_run_and_a_full_refresh(sample_run, tmp
     previous_month_end = previous_month_end.date()
 
     # backfill the month before with an earlier as-of date ...
-    backfill = run_dbt(["run", "-s", "+persona_transitions"], warehouse, tmp_path / "target", {"as_of_date": str(previous_month_end)}, quiet=True)
+    backfill = run_dbt(
+        ["run", "-s", "+persona_transitions"],
+        warehouse,
+        tmp_path / "target",
+        {"as_of_date": str(previous_month_end)},
+        quiet=True,
+    )
     assert backfill.success, backfill.failure_summary()
     backfilled = rows(warehouse, "select * from marts.customer_persona_history order by all")
     # ... then run on the latest data again, rebuilding everything that can be rebuilt
@@ -90,7 +96,10 @@ def test_persona_history_survives_a_later_run_and_a_full_refresh(sample_run, tmp
         warehouse,
         "select snapshot_month, snapshot_as_of_date, count(*) from marts.customer_persona_history group by all order by 1",
     )
-    assert [(m, d) for m, d, _ in months] == [(previous_month_end.replace(day=1), previous_month_end), (first_month, as_of)]
+    assert [(m, d) for m, d, _ in months] == [
+        (previous_month_end.replace(day=1), previous_month_end),
+        (first_month, as_of),
+    ]
     # the backfilled month is untouched by the later run and the full refresh
     kept = rows(
         warehouse,

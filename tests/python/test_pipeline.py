@@ -1,53 +1,34 @@
-"""End to end on a small generated data set: the CLI runs the Prefect flow (load, dbt build,
-Great Expectations, publish); re-running changes nothing; a corrected re-export replaces the
-old record. One generated set and one warehouse are shared by the tests of this module."""
+"""End to end on the session's generated sample: the CLI ran the Prefect flow (load, dbt build,
+Great Expectations, publish); re-running changes nothing; a corrected re-export replaces the old
+record; a failing validation publishes nothing. The tests that change something share one copy of
+the session's run (module fixture `paths`), in the order they are written."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
-from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import pytest
 
 from flows.config import Paths
-from flows.sample_data import generate_exports
-from tests.python.conftest import PROJECT_DIR
+from tests.python.conftest import CliRun, copy_paths, run_cli
+
+pytestmark = pytest.mark.e2e
 
 PII_COLUMNS = {"email", "full_name", "name", "phone", "address", "comment", "response_comment"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def prefect_server() -> Iterator[None]:
-    """Some tests below call the flow in this process: they run against a temporary Prefect server
-    that this fixture stops when the module ends. (Left to itself, Prefect starts one on the first
-    flow call and stops it at interpreter exit, after pytest has closed its output streams: its
-    "Stopping temporary server" log line then ends the run with a `--- Logging error ---` traceback.)"""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=None):
-        yield
-
-
 @pytest.fixture(scope="module")
-def paths(tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    root = tmp_path_factory.mktemp("pipeline")
-    exports = root / "exports"
-    generate_exports(exports, customers=400, seed=7, start=date(2023, 1, 1), end=date(2025, 6, 30))
-    return Paths.resolve(exports=exports, warehouse=root / "build.duckdb", published=root / "published.duckdb")
-
-
-@pytest.fixture(scope="module")
-def first_run(paths: Paths) -> subprocess.CompletedProcess[str]:
+def first_run(sample_cli_run: CliRun) -> subprocess.CompletedProcess[str]:
     """The user's path: `python -m flows run` in a subprocess (a real Prefect flow run)."""
-    return subprocess.run(
-        [sys.executable, "-m", "flows", "run", "--exports", str(paths.exports),
-         "--warehouse", str(paths.warehouse), "--published", str(paths.published)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900,
-    )
+    return sample_cli_run.completed
+
+
+@pytest.fixture(scope="module")
+def paths(sample_cli_run: CliRun, tmp_path_factory: pytest.TempPathFactory, prefect_harness: None) -> Paths:
+    """A copy of the session's run that the tests of this module may change."""
+    return copy_paths(sample_cli_run.paths, tmp_path_factory.mktemp("pipeline"))
 
 
 def query(path: Path, sql: str) -> list[tuple]:
@@ -57,32 +38,43 @@ def query(path: Path, sql: str) -> list[tuple]:
 
 def table_counts(path: Path, schema: str) -> dict[str, int]:
     with duckdb.connect(str(path), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]).fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = ? order by 1", [schema]
+            ).fetchall()
+        ]
         return {t: con.execute(f'select count(*) from {schema}."{t}"').fetchone()[0] for t in tables}
 
 
 def test_the_cli_runs_the_whole_pipeline(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
     assert first_run.returncode == 0, first_run.stderr[-3000:] + first_run.stdout[-3000:]
     assert "Published marts" in first_run.stdout
-    assert "failed" not in first_run.stdout.split("dbt build:")[1].split("\n")[0].replace("0 failed", "")
+    dbt_line = first_run.stdout.split("dbt build:")[1].split("\n")[0]
+    assert ", 0 failed" in dbt_line and " 0 tests passed" not in dbt_line, dbt_line
+    # the session's first build: new code, so a full refresh with dbt's unit tests
+    assert "full refresh (dbt code or vars changed)" in dbt_line and "unit tests skipped" not in dbt_line
     # every export file was loaded, and nothing was lost on the way
-    manifest = query(paths.warehouse, "select count(*), sum(rows_read), sum(rows_loaded + rows_quarantined) from raw.load_manifest")
+    manifest = query(
+        paths.warehouse, "select count(*), sum(rows_read), sum(rows_loaded + rows_quarantined) from raw.load_manifest"
+    )
     files = [p for p in paths.exports.iterdir()]
     assert manifest[0][0] == len(files)
     assert manifest[0][1] == manifest[0][2]
 
 
-def test_the_run_ends_with_the_audit_and_voice_headlines(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+def test_the_run_ends_with_the_audit_and_voice_headlines(
+    first_run: subprocess.CompletedProcess[str], paths: Paths
+) -> None:
     """The last complete year's and month's audit figures and the latest complete month's scores,
     as the published marts hold them, formatted for people."""
     out = first_run.stdout
-    (year, year_revenue, year_new), = query(
+    ((year, year_revenue, year_new),) = query(
         paths.published,
         """select period_start, revenue, gross_new_customers from marts.customer_audit_figures
            where period_grain = 'year' and is_complete order by period_start desc limit 1""",
     )
-    (month, month_active), = query(
+    ((month, month_active),) = query(
         paths.published,
         """select period_start, active_customers from marts.customer_audit_figures
            where period_grain = 'month' and is_complete order by period_start desc limit 1""",
@@ -92,10 +84,19 @@ def test_the_run_ends_with_the_audit_and_voice_headlines(first_run: subprocess.C
     assert f"€{year_revenue:,.2f}" in audit
     assert f" {year_new:,} " in audit.split("gross new")[1].splitlines()[0]
     assert f" {month_active:,} " in audit.split("active customers")[1].splitlines()[0]
-    for label in ("customers at start", "reactivated", "lost", "net new", "customers at end", "of which new",
-                  "of which existing", "revenue per new customer", "revenue per existing customer"):
+    for label in (
+        "customers at start",
+        "reactivated",
+        "lost",
+        "net new",
+        "customers at end",
+        "of which new",
+        "of which existing",
+        "revenue per new customer",
+        "revenue per existing customer",
+    ):
         assert label in audit
-    (scores_month, nps, margin, nps_answers, ces_answers, csat_answers), = query(
+    ((scores_month, nps, margin, nps_answers, ces_answers, csat_answers),) = query(
         paths.published,
         """select period_start, nps, nps_margin_of_error, nps_answers, ces_answers, csat_answers
            from marts.survey_scores
@@ -111,13 +112,13 @@ def test_the_run_ends_with_the_audit_and_voice_headlines(first_run: subprocess.C
 
 
 def test_staging_holds_every_generated_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
-    generated_orders = sum(
-        len(p.read_text().splitlines()) - 1 for p in paths.exports.glob("orders_*.csv")
-    )
+    generated_orders = sum(len(p.read_text().splitlines()) - 1 for p in paths.exports.glob("orders_*.csv"))
     assert query(paths.warehouse, "select count(*) from staging.stg_crm__orders") == [(generated_orders,)]
 
 
-def test_published_file_holds_only_marts_without_personal_data(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+def test_published_file_holds_only_marts_without_personal_data(
+    first_run: subprocess.CompletedProcess[str], paths: Paths
+) -> None:
     schemas = {r[0] for r in query(paths.published, "select distinct table_schema from information_schema.tables")}
     assert schemas == {"marts"}
     columns = {r[0] for r in query(paths.published, "select column_name from information_schema.columns")}
@@ -128,7 +129,9 @@ def test_published_file_holds_only_marts_without_personal_data(first_run: subpro
     assert published["customers"] > 0 and published["orders"] > 0
 
 
-def test_running_again_on_the_same_files_changes_nothing(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+def test_running_again_on_the_same_files_changes_nothing(
+    first_run: subprocess.CompletedProcess[str], paths: Paths
+) -> None:
     from flows.pipeline import customer_value_pipeline
 
     before = {**table_counts(paths.warehouse, "raw"), **table_counts(paths.warehouse, "marts")}
@@ -143,7 +146,9 @@ def test_running_again_on_the_same_files_changes_nothing(first_run: subprocess.C
     assert query(paths.warehouse, "select sum(revenue) from marts.customers") == revenue
 
 
-def test_a_corrected_re_export_replaces_the_old_record(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+def test_a_corrected_re_export_replaces_the_old_record(
+    first_run: subprocess.CompletedProcess[str], paths: Paths
+) -> None:
     from flows.pipeline import customer_value_pipeline
 
     order_id, customer_id, ordered_at, amount = query(
@@ -153,13 +158,17 @@ def test_a_corrected_re_export_replaces_the_old_record(first_run: subprocess.Com
            order by order_id limit 1""",
     )[0]
     orders_before = query(paths.warehouse, "select count(*) from marts.orders")[0][0]
-    revenue_before = query(paths.warehouse, "select revenue from marts.customers where customer_id = ?".replace("?", f"'{customer_id}'"))[0][0]
+    revenue_before = query(
+        paths.warehouse, "select revenue from marts.customers where customer_id = ?".replace("?", f"'{customer_id}'")
+    )[0][0]
     (paths.exports / "orders_2099-01-01_correction.csv").write_text(
         "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
         f"{order_id},{customer_id},{ordered_at},refunded,{amount},0,EUR,web\n"
     )
     customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
-    assert query(paths.warehouse, f"select order_status from marts.orders where order_id = '{order_id}'") == [("refunded",)]
+    assert query(paths.warehouse, f"select order_status from marts.orders where order_id = '{order_id}'") == [
+        ("refunded",)
+    ]
     assert query(paths.warehouse, "select count(*) from marts.orders")[0][0] == orders_before
     assert query(paths.published, f"select revenue from marts.customers where customer_id = '{customer_id}'") == [
         (revenue_before - amount,)
@@ -167,16 +176,15 @@ def test_a_corrected_re_export_replaces_the_old_record(first_run: subprocess.Com
 
 
 def test_a_missing_exports_folder_fails_with_a_one_line_cause(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "flows", "run", "--exports", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb")],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
-    )
+    result = run_cli("run", "--exports", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb"), timeout=120)
     assert result.returncode == 1
     assert result.stderr.strip().startswith("error: exports folder")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_a_failing_validation_publishes_nothing_and_names_the_failure(first_run: subprocess.CompletedProcess[str], paths: Paths) -> None:
+def test_a_failing_validation_publishes_nothing_and_names_the_failure(
+    first_run: subprocess.CompletedProcess[str], paths: Paths
+) -> None:
     """A deliberately broken figure (customers_end of the first month one too high) fails the
     balance identity: the flow run fails naming the expectation, the previously published marts
     stay as they were, and the unpublished build is kept for inspection."""
@@ -198,7 +206,9 @@ def test_a_failing_validation_publishes_nothing_and_names_the_failure(first_run:
     run_before = query(paths.published, "select run_id from marts._publication")
     expectations.SUITES["customer_audit_figures"] = dataclasses.replace(original, prepare=break_a_figure)
     try:
-        with pytest.raises(ValidationError, match=r"customer_audit_figures: .*\(customers_end, expected_customers_end\)"):
+        with pytest.raises(
+            ValidationError, match=r"customer_audit_figures: .*\(customers_end, expected_customers_end\)"
+        ):
             # full_refresh: same files and code would make the run stop as up to date before validation
             customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published), full_refresh=True)
     finally:

@@ -70,7 +70,9 @@ print(json.dumps({"seen": sorted(seen), "broken": broken[:5]}))
 def start_reader(published: Path, mode: str, seconds: float) -> subprocess.Popen[str]:
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(published), mode, str(seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert reader.stdout is not None and reader.stdout.readline().strip() == "ready"
     return reader
@@ -86,13 +88,15 @@ def build(path: Path, version: int) -> Path:
     with duckdb.connect(str(path)) as con:
         con.execute("create schema marts")
         con.execute(f"create table marts.figures as select {version} as version, i from range({1000 * version}) t(i)")
-        con.execute(f"create table marts.other_figures as select {version} as version, i from range({10 * version}) t(i)")
+        con.execute(
+            f"create table marts.other_figures as select {version} as version, i from range({10 * version}) t(i)"
+        )
         con.execute("create schema raw")  # never published
         con.execute("create table raw.secrets as select 'someone@example.com' as email")
     return path
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_reader_in_another_process_is_never_blocked_and_never_sees_a_half_built_state(tmp_path: Path) -> None:
     builds = {v: build(tmp_path / f"build_v{v}.duckdb", v) for v in (1, 2, 3)}
     published = tmp_path / "published.duckdb"
@@ -114,7 +118,9 @@ def test_a_reader_in_another_process_is_never_blocked_and_never_sees_a_half_buil
     assert held == {"first": [1, 1000], "last": [1, 1000]}  # a connection open all along: its version, unchanged
     assert max(durations) < 5  # publishing was never held up by the readers
     with duckdb.connect(str(published), read_only=True) as con:
-        assert {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()} == {"marts"}
+        assert {
+            r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()
+        } == {"marts"}
     assert not list(tmp_path.glob(".published.duckdb.*"))  # no temporary file left behind
 
 
@@ -125,7 +131,9 @@ def test_a_publication_records_the_state_it_stands_on(tmp_path: Path) -> None:
 
     warehouse, published = tmp_path / "w.duckdb", tmp_path / "p.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create schema raw; create table raw.load_manifest (load_id integer); insert into raw.load_manifest values (1), (2)")
+        con.execute(
+            "create schema raw; create table raw.load_manifest (load_id integer); insert into raw.load_manifest values (1), (2)"
+        )
         con.execute("create schema marts; create table marts.t as select 1 as x")
     state = source_state(warehouse)
     assert published_state(published) is None

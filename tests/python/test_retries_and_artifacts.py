@@ -9,20 +9,19 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator
+from typing import Any
 
 import duckdb
 import pytest
 
 from flows import resilience
 from flows.config import Paths
-from flows.ingest import ContractError, FileResult, LoadReport
+from flows.ingest import FileResult, LoadReport
 from flows.pipeline import RunSummary, build_task, load_task, publish_task, validate_task
 from flows.summary.markdown import render_markdown
 from flows.summary.report import build_run_report
 from flows.transform import DbtError, DbtResult, NodeResult
 from flows.validate import FailedExpectation, SuiteResult, ValidationError, ValidationReport
-
 
 # --------------------------------------------------------------------------- files still being written
 
@@ -37,7 +36,10 @@ def test_a_file_modified_within_the_settle_period_is_not_loaded_yet(exports: Pat
     os.utime(old, (now - 60, now - 60))
     os.utime(new, (now - 3, now - 3))
     assert resilience.unsettled_files(exports, settle=10, now=now) == [new]
-    with pytest.raises(resilience.ExportsStillBeingWritten, match=r"1 export file\(s\) changed in the last 10 s .*orders_2025-01-02.csv"):
+    with pytest.raises(
+        resilience.ExportsStillBeingWritten,
+        match=r"1 export file\(s\) changed in the last 10 s .*orders_2025-01-02.csv",
+    ):
         resilience.ensure_exports_settled(exports, 10, now=now)
     # once the file has been quiet for the settle period it loads; 0 disables the check
     resilience.ensure_exports_settled(exports, 10, now=now + 8)
@@ -61,8 +63,14 @@ def hold_write_lock(warehouse: Path) -> subprocess.Popen:
     """Another process with the warehouse open for writing (as a running dbt or a second run)."""
     duckdb.connect(str(warehouse)).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "ok"
     return holder
@@ -96,8 +104,13 @@ def failed_state(exc: BaseException) -> SimpleNamespace:
         (resilience.ExportsStillBeingWritten([Path("orders.csv")], 10), True),
         (resilience.WarehouseLocked(Path("w.duckdb"), "IO Error: Could not set lock on file"), True),
         (duckdb.IOException('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held'), True),
-        (ContractError("missing required column order_id"), False),
-        (DbtError(DbtResult(["dbt", "build"], 1, [NodeResult("unique_orders_order_id", "test", "fail", failures=2)])), False),
+        (ValueError("--vars must be a mapping of var names to values"), False),
+        (
+            DbtError(
+                DbtResult(["dbt", "build"], 1, [NodeResult("unique_orders_order_id", "test", "fail", failures=2)])
+            ),
+            False,
+        ),
         (ValidationError(ValidationReport(success=False)), False),
         (duckdb.CatalogException("Table with name orders does not exist"), False),
         (FileNotFoundError("exports folder does not exist"), False),
@@ -117,15 +130,27 @@ def test_the_tasks_retry_transient_errors_only() -> None:
 
 
 def paths() -> Paths:
-    return Paths.resolve(exports=Path("/data/exports"), warehouse=Path("/w/build.duckdb"), published=Path("/w/published.duckdb"))
+    return Paths.resolve(
+        exports=Path("/data/exports"), warehouse=Path("/w/build.duckdb"), published=Path("/w/published.duckdb")
+    )
 
 
 def load_report() -> LoadReport:
     return LoadReport(
         files=[
             FileResult("orders_2025-01-02.csv", "orders", "loaded", 10, 8, 2, load_id=3),
-            FileResult("customers_2025-01-02.csv", "customers", "rejected", 4, 0, 4, "file rejected: missing required column customer_id"),
-            FileResult("orders_2025-01-01.csv", "orders", "skipped", message="same content as orders_2025-01-01.csv (loaded)"),
+            FileResult(
+                "customers_2025-01-02.csv",
+                "customers",
+                "rejected",
+                4,
+                0,
+                4,
+                "file rejected: missing required column customer_id",
+            ),
+            FileResult(
+                "orders_2025-01-01.csv", "orders", "skipped", message="same content as orders_2025-01-01.csv (loaded)"
+            ),
         ]
     )
 
@@ -138,9 +163,13 @@ def artifact_markdown(summary: RunSummary) -> str:
 def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_nothing_was_published() -> None:
     summary = RunSummary(run_id="run-1", paths=paths(), load=load_report())
     summary.dbt = DbtResult(
-        ["dbt", "build"], 1,
-        [NodeResult("customers", "model", "success"), NodeResult("unique_orders_order_id", "test", "fail", "Got 2 results", 2),
-         NodeResult("not_null_orders_customer_id", "test", "pass")],
+        ["dbt", "build"],
+        1,
+        [
+            NodeResult("customers", "model", "success"),
+            NodeResult("unique_orders_order_id", "test", "fail", "Got 2 results", 2),
+            NodeResult("not_null_orders_customer_id", "test", "pass"),
+        ],
     )
     summary.error = "DbtError: dbt: 1 failed: unique_orders_order_id (fail, 2 rows)"
     markdown = artifact_markdown(summary)
@@ -150,7 +179,10 @@ def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_noth
     assert "Files loaded: 1, skipped (already loaded): 1, rejected: 1, ignored: 0." in markdown
     assert "Rows read 14 = loaded 8 + quarantined 6 (reasons in table `raw.quarantine`)." in markdown
     assert "| orders_2025-01-02.csv | orders | loaded | 10 | 8 | 2 |  |" in markdown
-    assert "| customers_2025-01-02.csv | customers | rejected | 4 | 0 | 4 | file rejected: missing required column customer_id |" in markdown
+    assert (
+        "| customers_2025-01-02.csv | customers | rejected | 4 | 0 | 4 | file rejected: missing required column customer_id |"
+        in markdown
+    )
     assert "orders_2025-01-01.csv |" not in markdown  # skipped files are counted, not listed
     assert "1 models built, 1 tests passed, 0 warned, 1 failed (exit code 1)." in markdown
     assert "- `unique_orders_order_id` (test, fail, 2 rows): Got 2 results" in markdown
@@ -160,7 +192,9 @@ def test_the_artifact_of_a_run_failed_on_a_dbt_test_names_the_test_and_says_noth
 def test_the_artifact_of_a_run_failed_on_an_expectation_names_the_expectation() -> None:
     failed = FailedExpectation("expect_column_values_to_be_between", ("nps",), "failed on 3 rows", 3)
     summary = RunSummary(run_id="run-2", paths=paths(), load=LoadReport(), dbt=DbtResult(["dbt", "build"], 0))
-    summary.validation = ValidationReport(success=False, results=[SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed])])
+    summary.validation = ValidationReport(
+        success=False, results=[SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed])]
+    )
     summary.error = "ValidationError: nps: expect_column_values_to_be_between(nps) failed on 3 rows"
     markdown = artifact_markdown(summary)
     assert "Failed: 5 expectations evaluated in 1 suites, 1 failed." in markdown
@@ -170,9 +204,15 @@ def test_the_artifact_of_a_run_failed_on_an_expectation_names_the_expectation() 
 
 
 def test_the_artifact_of_a_successful_run_says_where_the_marts_were_published() -> None:
-    summary = RunSummary(run_id="run-3", paths=paths(), load=load_report(), dbt=DbtResult(["dbt", "build"], 0),
-                         validation=ValidationReport(success=True, results=[SuiteResult("s", "customers", evaluated=7)]),
-                         published=True, seconds={"load": 1.25, "dbt build": 20.0})
+    summary = RunSummary(
+        run_id="run-3",
+        paths=paths(),
+        load=load_report(),
+        dbt=DbtResult(["dbt", "build"], 0),
+        validation=ValidationReport(success=True, results=[SuiteResult("s", "customers", evaluated=7)]),
+        published=True,
+        seconds={"load": 1.25, "dbt build": 20.0},
+    )
     markdown = artifact_markdown(summary)
     assert markdown.startswith("# Customer-value pipeline run run-3: succeeded\n")
     assert "**Error:**" not in markdown
@@ -191,13 +231,9 @@ def test_the_artifact_of_a_run_that_failed_before_loading_says_so() -> None:
 # --------------------------------------------------------------------------- the retries in a real Prefect run
 
 
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    """A temporary Prefect server for the in-process flow runs below, stopped at module end."""
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=None):
-        yield
+@pytest.fixture()
+def prefect_server(prefect_harness: None) -> None:
+    """The session's temporary Prefect server, for the in-process flow runs below."""
 
 
 def load_attempts(paths: Paths) -> tuple[bool, Any, int]:
@@ -219,12 +255,15 @@ def load_attempts(paths: Paths) -> tuple[bool, Any, int]:
     return completed, result, runs
 
 
+@pytest.mark.integration
 def test_a_locked_warehouse_is_retried_until_it_is_free(
     prefect_server: None, exports: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from flows import ingest
 
-    (exports / "customers_2025-01-01.csv").write_text("customer_id,created_at,email\nc1,2025-01-01T10:00:00+01:00,a@b.eu\n")
+    (exports / "customers_2025-01-01.csv").write_text(
+        "customer_id,created_at,email\nc1,2025-01-01T10:00:00+01:00,a@b.eu\n"
+    )
     holder = hold_write_lock(warehouse)
     load_exports = ingest.load_exports
 
@@ -247,6 +286,7 @@ def test_a_locked_warehouse_is_retried_until_it_is_free(
     assert report.rows_loaded == 1
 
 
+@pytest.mark.integration
 def test_a_missing_exports_folder_fails_at_once(prefect_server: None, tmp_path: Path, warehouse: Path) -> None:
     completed, error, runs = load_attempts(Paths.resolve(exports=tmp_path / "nope", warehouse=warehouse))
     assert not completed

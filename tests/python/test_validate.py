@@ -239,7 +239,11 @@ def build_warehouse(path: Path) -> Path:
         con.register("audit_df", audit)
         money = ["revenue", "revenue_new_customers", "revenue_existing_customers"]
         ratios = ["revenue_per_new_customer", "revenue_per_existing_customer", "average_order_value"]
-        counts = [c for c in audit.columns if c not in money + ratios + ["period_grain", "period_start", "period_end", "is_complete"]]
+        counts = [
+            c
+            for c in audit.columns
+            if c not in money + ratios + ["period_grain", "period_start", "period_end", "is_complete"]
+        ]
         con.execute(
             "create table marts.customer_audit_figures as select period_grain, "
             "cast(period_start as date) as period_start, cast(period_end as date) as period_end, is_complete, "
@@ -646,7 +650,7 @@ def test_failure_summary_and_error_message():
 # --------------------------------------------------------------------------- validation with GX
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_good_data_passes_and_writes_data_docs(good):
     report, docs = good
     assert report.success, report.failure_summary()
@@ -672,7 +676,7 @@ def test_staging_as_of_date_and_responses(base_warehouse):
     assert counted["n"].tolist() == [4]  # r5 is after the as-of date
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_good_voice_marts_pass(good):
     report, _ = good
     for mart in ("survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"):
@@ -684,7 +688,7 @@ def _failed(report: validate.ValidationReport, mart: str) -> set[tuple[str, tupl
     return {(f.expectation_type, f.columns) for f in report.result_for(mart).failed}
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_nps_out_of_range_and_categories_not_adding_up_fail(voice_scores_broken):
     report = voice_scores_broken
     assert not report.success
@@ -699,20 +703,24 @@ def test_nps_out_of_range_and_categories_not_adding_up_fail(voice_scores_broken)
         assert report.result_for(mart).success
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_voice_marts_that_lose_staging_responses_fail_the_reconciliation(voice_responses_lost):
     report = voice_responses_lost
     assert not report.success
-    assert _failed(report, "survey_scores") == {("expect_column_pair_values_to_be_equal", ("responses", "staging_responses"))}
+    assert _failed(report, "survey_scores") == {
+        ("expect_column_pair_values_to_be_equal", ("responses", "staging_responses"))
+    }
     assert "year 2024-01-01 all all: (1, 2)" in report.failure_summary()
     assert _failed(report, "customer_loyalty_scores") == {("expect_table_row_count_to_equal", ())}
     assert _failed(report, "satisfaction_vs_loyalty") == {
         ("expect_column_pair_values_to_be_equal", ("score_type_answers", "staging_judged_answers"))
     }
-    assert _failed(report, "service_effort") == {("expect_column_pair_values_to_be_equal", ("contacts", "staging_contacts"))}
+    assert _failed(report, "service_effort") == {
+        ("expect_column_pair_values_to_be_equal", ("contacts", "staging_contacts"))
+    }
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_voice_shares_outside_zero_one_and_another_as_of_date_fail(voice_shares_out_of_range):
     report = voice_shares_out_of_range
     assert not report.success
@@ -723,7 +731,7 @@ def test_voice_shares_outside_zero_one_and_another_as_of_date_fail(voice_shares_
     assert "c1: 2024-04-19" in report.failure_summary()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_customers_end_off_by_one_fails_the_balance_identity(customers_end_off_by_one):
     report = customers_end_off_by_one
     assert not report.success
@@ -740,7 +748,7 @@ def test_customers_end_off_by_one_fails_the_balance_identity(customers_end_off_b
         raise validate.ValidationError(report)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_year_revenue_a_cent_off_raw_fails_the_reconciliation(year_revenue_off_by_a_cent):
     report = year_revenue_off_by_a_cent
     assert not report.success
@@ -749,10 +757,12 @@ def test_year_revenue_a_cent_off_raw_fails_the_reconciliation(year_revenue_off_b
         ("expect_column_pair_values_to_be_equal", ("revenue_cents", "raw_completed_revenue_cents"))
     ]
     assert "year 2024-01-01: (7571, 7570)" in failed[0].observed
-    assert "expect_column_pair_values_to_be_equal(revenue_cents, raw_completed_revenue_cents)" in report.failure_summary()
+    assert (
+        "expect_column_pair_values_to_be_equal(revenue_cents, raw_completed_revenue_cents)" in report.failure_summary()
+    )
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_order_without_exchange_rate_never_reconciles(order_without_rate):
     report = order_without_rate
     assert not report.success
@@ -764,7 +774,7 @@ def test_order_without_exchange_rate_never_reconciles(order_without_rate):
     assert "year 2023-01-01: 1" in failed[("expect_column_values_to_be_between", ("raw_orders_without_rate",))].observed
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_missing_registered_mart_fails(missing_mart):
     report = missing_mart
     assert not report.success
@@ -775,7 +785,7 @@ def test_missing_registered_mart_fails(missing_mart):
     assert report.result_for("customer_audit_figures").success
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_personal_data_column_fails(personal_data):
     report = personal_data
     assert not report.success
@@ -785,7 +795,7 @@ def test_personal_data_column_fails(personal_data):
     assert "customers: expect_table_columns_to_not_match_regex_list" in report.failure_summary()
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_a_later_mart_registers_its_suite(tmp_path, base_warehouse):
     """A suite registered for a new mart runs; its failures are reported like the others."""
 
@@ -799,7 +809,9 @@ def test_a_later_mart_registers_its_suite(tmp_path, base_warehouse):
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(base_warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create table marts.persona_summary as select * from (values ('loyal', 0.6), ('new', 1.4)) t(persona, share)")
+        con.execute(
+            "create table marts.persona_summary as select * from (values ('loyal', 0.6), ('new', 1.4)) t(persona, share)"
+        )
     try:
         report = validate.validate_warehouse(warehouse, tmp_path / "docs", dbt_vars=VARS)
     finally:
@@ -818,7 +830,7 @@ def test_registry_has_the_persona_and_value_marts():
     assert {"customer_personas", "revenue_concentration", "acquisition_cost"} <= set(SUITES)
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_good_persona_and_value_marts_pass(good):
     report, _ = good
     for mart in ("customer_personas", "revenue_concentration", "acquisition_cost"):
@@ -826,7 +838,7 @@ def test_good_persona_and_value_marts_pass(good):
         assert result is not None and result.success and result.evaluated >= 6, mart
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_personas_must_cover_every_customer_exactly_once(personas_one_missing_one_twice):
     report = personas_one_missing_one_twice
     assert not report.success
@@ -837,7 +849,7 @@ def test_personas_must_cover_every_customer_exactly_once(personas_one_missing_on
     assert report.result_for("revenue_concentration").success and report.result_for("acquisition_cost").success
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_concentration_shares_must_be_monotone(concentration_not_monotone):
     report = concentration_not_monotone
     assert not report.success
@@ -848,7 +860,7 @@ def test_concentration_shares_must_be_monotone(concentration_not_monotone):
     assert "year 2023-01-01" in failed[0].observed
 
 
-@pytest.mark.slow
+@pytest.mark.integration
 def test_acquisition_spend_must_equal_staging(spend_a_cent_off):
     report = spend_a_cent_off
     assert not report.success

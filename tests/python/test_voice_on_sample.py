@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -71,4 +71,3 @@ def test_nps_is_lower_after_effortful_contacts(published) -> None:
     pooled = _pooled_after_contacts(published)
     assert pooled["effortful_nps_answers"] >= 30 and pooled["easy_nps_answers"] >= 30, pooled
     assert pooled["effortful_nps"] < pooled["easy_nps"], pooled
-

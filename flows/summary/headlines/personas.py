@@ -35,21 +35,37 @@ limit 1
 
 
 def persona_table(title: str, columns: list[str], rows: list[tuple], currency: str) -> HeadlineTable:
-    return formatted_table(title, columns, rows, {
-        "share": format_share, "revenue_12m": money_in(currency), "revenue_12m_share": format_share,
-        "mean_nps_score": format_number, "repurchase_rate": format_share,
-    })
+    return formatted_table(
+        title,
+        columns,
+        rows,
+        {
+            "share": format_share,
+            "revenue_12m": money_in(currency),
+            "revenue_12m_share": format_share,
+            "mean_nps_score": format_number,
+            "repurchase_rate": format_share,
+        },
+    )
 
 
 def concentration_table(title: str, columns: list[str], rows: list[tuple], currency: str) -> HeadlineTable:
-    return formatted_table(title, columns, rows, {
-        "revenue": money_in(currency), "top_20_pct_share": format_share, "customer_share_for_80_pct": format_share,
-        "gini": lambda value: format_number(value, 3),
-    })
+    return formatted_table(
+        title,
+        columns,
+        rows,
+        {
+            "revenue": money_in(currency),
+            "top_20_pct_share": format_share,
+            "customer_share_for_80_pct": format_share,
+            "gini": lambda value: format_number(value, 3),
+        },
+    )
 
 
 HEADLINES: list[Headline] = [
     Headline("persona_summary", "Persona mix on the as-of date", PERSONA_SQL, persona_table),
-    Headline("revenue_concentration", "Revenue concentration, last complete year", concentration_sql,
-             concentration_table),
+    Headline(
+        "revenue_concentration", "Revenue concentration, last complete year", concentration_sql, concentration_table
+    ),
 ]

@@ -28,10 +28,18 @@ def voice_table(title: str, columns: list[str], rows: list[tuple], currency: str
         columns=["score", "value", "detail", "answers"],
         rows=[
             ["NPS", format_nps(month["nps"], month["nps_margin_of_error"]), "", format_count(month["nps_answers"])],
-            ["CES", f"mean {format_number(month['ces_mean'])}", f"{format_share(month['ces_easy_share'])} easy",
-             format_count(month["ces_answers"])],
-            ["CSAT", f"{format_share(month['csat_score'])} satisfied", f"mean {format_number(month['csat_mean'])}",
-             format_count(month["csat_answers"])],
+            [
+                "CES",
+                f"mean {format_number(month['ces_mean'])}",
+                f"{format_share(month['ces_easy_share'])} easy",
+                format_count(month["ces_answers"]),
+            ],
+            [
+                "CSAT",
+                f"{format_share(month['csat_score'])} satisfied",
+                f"mean {format_number(month['csat_mean'])}",
+                format_count(month["csat_answers"]),
+            ],
         ],
         label_columns=1,
     )

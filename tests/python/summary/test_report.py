@@ -23,8 +23,9 @@ def load_report() -> LoadReport:
     return LoadReport(
         files=[
             FileResult("orders_2025-01-02.csv", "orders", "loaded", 10, 8, 2, load_id=3),
-            FileResult("customers_2025-01-02.csv", "customers", "rejected", 4, 0, 4,
-                       "missing required column customer_id"),
+            FileResult(
+                "customers_2025-01-02.csv", "customers", "rejected", 4, 0, 4, "missing required column customer_id"
+            ),
             FileResult("orders_2025-01-01.csv", "orders", "skipped", message="same content as orders_2025-01-01.csv"),
             FileResult("notes.txt", None, "ignored", message="not an export | renamed?"),
         ]
@@ -34,20 +35,37 @@ def load_report() -> LoadReport:
 def failed_run(published: Path) -> RunSummary:
     """A run whose validation failed: loaded, built (a test warned and one failed), not published."""
     dbt = DbtResult(
-        ["dbt", "build"], 1,
-        [NodeResult("customers", "model", "success"), NodeResult("currency_rates", "seed", "success"),
-         NodeResult("not_null_orders_customer_id", "test", "pass"), NodeResult("unit_personas", "unit_test", "pass"),
-         NodeResult("accepted_channel", "test", "warn", "Got 1 result", 1),
-         NodeResult("unique_orders_order_id", "test", "fail", "Got 2 results", 2)],
-        elapsed_seconds=12.34, full_refresh=True, code_changed=True,
+        ["dbt", "build"],
+        1,
+        [
+            NodeResult("customers", "model", "success"),
+            NodeResult("currency_rates", "seed", "success"),
+            NodeResult("not_null_orders_customer_id", "test", "pass"),
+            NodeResult("unit_personas", "unit_test", "pass"),
+            NodeResult("accepted_channel", "test", "warn", "Got 1 result", 1),
+            NodeResult("unique_orders_order_id", "test", "fail", "Got 2 results", 2),
+        ],
+        elapsed_seconds=12.34,
+        full_refresh=True,
+        code_changed=True,
     )
     failed = FailedExpectation("expect_column_values_to_be_between", ("nps",), "failed on 3 rows", 3)
-    validation = ValidationReport(success=False, results=[SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed]),
-                                                          SuiteResult("s", "customers", evaluated=7)],
-                                  data_docs_index=Path("/w/data_docs/index.html"))
-    return run_summary(published, load=load_report(), dbt=dbt, validation=validation,
-                       error="ValidationError: nps: expect_column_values_to_be_between(nps) failed on 3 rows",
-                       seconds={"load": 1.25, "dbt build": 20.0, "validate": 3.5})
+    validation = ValidationReport(
+        success=False,
+        results=[
+            SuiteResult("nps_suite", "nps", evaluated=5, failed=[failed]),
+            SuiteResult("s", "customers", evaluated=7),
+        ],
+        data_docs_index=Path("/w/data_docs/index.html"),
+    )
+    return run_summary(
+        published,
+        load=load_report(),
+        dbt=dbt,
+        validation=validation,
+        error="ValidationError: nps: expect_column_values_to_be_between(nps) failed on 3 rows",
+        seconds={"load": 1.25, "dbt build": 20.0, "validate": 3.5},
+    )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -94,10 +112,16 @@ def test_the_report_holds_the_facts_of_the_run(published: Path) -> None:
     assert (report.run_id, report.outcome, report.status) == ("run-1", "failed", "failed")
     assert report.error.startswith("ValidationError: nps")
     assert (report.warehouse, report.exports, report.published_file) == (
-        Path("/w/build.duckdb"), Path("/data/exports"), published)
+        Path("/w/build.duckdb"),
+        Path("/data/exports"),
+        published,
+    )
     assert report.load is not None
     assert [f.file_name for f in report.load.files] == [
-        "orders_2025-01-02.csv", "customers_2025-01-02.csv", "notes.txt"]
+        "orders_2025-01-02.csv",
+        "customers_2025-01-02.csv",
+        "notes.txt",
+    ]
     assert (report.load.skipped, report.load.count("loaded"), report.load.count("rejected")) == (1, 1, 1)
     assert (report.load.rows_read, report.load.rows_loaded, report.load.rows_quarantined) == (14, 8, 6)
     assert report.dbt is not None
@@ -107,18 +131,20 @@ def test_the_report_holds_the_facts_of_the_run(published: Path) -> None:
     assert report.validation is not None
     assert (report.validation.success, report.validation.evaluated, report.validation.suites) == (False, 12, 2)
     assert [(c.mart, c.description) for c in report.validation.failed] == [
-        ("nps", "expect_column_values_to_be_between(nps) failed on 3 rows")]
+        ("nps", "expect_column_values_to_be_between(nps) failed on 3 rows")
+    ]
     assert report.seconds == {"load": 1.25, "dbt build": 20.0, "validate": 3.5}
-    assert [h.title for h in report.headlines] == ["Audit figures, last complete year and month",
-                                                   "Voice of the customer, 2025-02"]
+    assert [h.title for h in report.headlines] == [
+        "Audit figures, last complete year and month",
+        "Voice of the customer, 2025-02",
+    ]
     assert all(isinstance(cell, str) for h in report.headlines for row in h.rows for cell in row)
 
 
 def test_the_status_of_a_run() -> None:
     def status(**fields: object) -> str:
         fields.setdefault("error", "")
-        return RunReport(run_id="r", warehouse=Path("w"), exports=Path("e"), published_file=Path("p"),
-                         **fields).status  # type: ignore[arg-type]
+        return RunReport(run_id="r", warehouse=Path("w"), exports=Path("e"), published_file=Path("p"), **fields).status  # type: ignore[arg-type]
 
     assert status() == "not published"
     assert status(published=True) == "published"
@@ -134,13 +160,20 @@ def test_the_terminal_shows_the_run_then_the_headlines(published: Path) -> None:
     assert "Export files" in text
     assert table_line(text, "orders_2025-01-02.csv") == ["loaded", "10", "8", "2", ""]
     assert table_line(text, "customers_2025-01-02.csv") == [
-        "rejected", "4", "0", "4", "missing required column customer_id"]
+        "rejected",
+        "4",
+        "0",
+        "4",
+        "missing required column customer_id",
+    ]
     assert "orders_2025-01-01.csv" not in text  # skipped files are counted, not listed
     assert table_line(text, "total") == ["", "14", "8", "6", ""]
     assert "Rows read 14 = loaded 8 + quarantined 6; 1 files already loaded were skipped" in text
     assert "Quarantined rows and their reasons: table raw.quarantine in /w/build.duckdb" in text
-    assert ("dbt build: 1 models built, 1 seeds, 2 tests passed, 1 warned, 1 failed (12.3 s); "
-            "full refresh (dbt code or vars changed)") in text
+    assert (
+        "dbt build: 1 models built, 1 seeds, 2 tests passed, 1 warned, 1 failed (12.3 s); "
+        "full refresh (dbt code or vars changed)"
+    ) in text
     assert "  warn accepted_channel: Got 1 result" in text
     assert "Great Expectations: failed; Data Docs: /w/data_docs/index.html" in text
     assert "Build warehouse: /w/build.duckdb" in text
@@ -150,8 +183,13 @@ def test_the_terminal_shows_the_run_then_the_headlines(published: Path) -> None:
 
 
 def test_the_terminal_says_where_the_marts_were_published_or_that_nothing_was_new(published: Path) -> None:
-    done = run_summary(published, load=LoadReport(), dbt=DbtResult(["dbt", "build"], 0),
-                       validation=ValidationReport(success=True), published=True)
+    done = run_summary(
+        published,
+        load=LoadReport(),
+        dbt=DbtResult(["dbt", "build"], 0),
+        validation=ValidationReport(success=True),
+        published=True,
+    )
     text = terminal_text(build_run_report(done, None, "EUR"), width=300)
     assert f"Published marts (what BI tools read): {published}" in text
     assert "dbt build: 0 models built, 0 seeds, 0 tests passed, 0 warned, 0 failed (0.0 s); incremental" in text
@@ -160,8 +198,10 @@ def test_the_terminal_says_where_the_marts_were_published_or_that_nothing_was_ne
     text = terminal_text(build_run_report(same, None, "EUR"), width=300)
     assert "Export files" not in text
     assert "Rows read 0 = loaded 0 + quarantined 0; 1 files already loaded were skipped" in text
-    assert f"Nothing new since the last publication (no new export file, same code): build, validation and publish " \
-           f"skipped; the published marts are current: {published}" in text
+    assert (
+        f"Nothing new since the last publication (no new export file, same code): build, validation and publish "
+        f"skipped; the published marts are current: {published}" in text
+    )
 
 
 def test_the_markdown_keeps_every_section_and_adds_the_headline_tables(published: Path) -> None:
@@ -174,17 +214,26 @@ def test_the_markdown_keeps_every_section_and_adds_the_headline_tables(published
     assert "- `unique_orders_order_id` (test, fail, 2 rows): Got 2 results" in markdown
     assert "Failed: 12 expectations evaluated in 2 suites, 1 failed." in markdown
     assert "Data Docs: `/w/data_docs/index.html`" in markdown
-    sections = ["## Load", "## dbt build", "## Great Expectations", "## Timings", "## Headline figures",
-                "### Audit figures, last complete year and month", "### Voice of the customer, 2025-02"]
+    sections = [
+        "## Load",
+        "## dbt build",
+        "## Great Expectations",
+        "## Timings",
+        "## Headline figures",
+        "### Audit figures, last complete year and month",
+        "### Voice of the customer, 2025-02",
+    ]
     assert [markdown.index(s) for s in sections] == sorted(markdown.index(s) for s in sections)
     assert f"From the published marts `{published}`." in markdown
-    assert ("| figure | year 2024 | month 2025-02 |\n| --- | ---: | ---: |\n"
-            "| customers at start | 800 | 11,331 |") in markdown
+    assert (
+        "| figure | year 2024 | month 2025-02 |\n| --- | ---: | ---: |\n| customers at start | 800 | 11,331 |"
+    ) in markdown
     assert "| of which new | 12,345 | 1,001 |" in markdown
     assert markdown_line(markdown, "revenue per existing customer") == ["€987.65", "-€0.50"]
     assert "\nas of 2025-03-15, W = 365 days\n" in markdown
-    assert ("| score | value | detail | answers |\n| --- | ---: | ---: | ---: |\n"
-            "| NPS | -12.3 ± 8.8 |  | 1,234 |") in markdown
+    assert (
+        "| score | value | detail | answers |\n| --- | ---: | ---: | ---: |\n| NPS | -12.3 ± 8.8 |  | 1,234 |"
+    ) in markdown
 
 
 def test_the_terminal_and_the_markdown_show_the_same_figures(published: Path) -> None:
@@ -203,8 +252,14 @@ def test_the_terminal_and_the_markdown_show_the_same_figures(published: Path) ->
     assert report.load is not None
     for f in report.load.files:
         assert table_line(terminal, f.file_name) == markdown_line(markdown, f.file_name)[1:]  # markdown adds the entity
-    for figure in ("Rows read 14 = loaded 8 + quarantined 6", "1 models built", "2 tests passed", "1 warned",
-                   "1 failed", "load 1.2 s, dbt build 20.0 s, validate 3.5 s"):
+    for figure in (
+        "Rows read 14 = loaded 8 + quarantined 6",
+        "1 models built",
+        "2 tests passed",
+        "1 warned",
+        "1 failed",
+        "load 1.2 s, dbt build 20.0 s, validate 3.5 s",
+    ):
         assert figure in terminal and figure in markdown
 
 
