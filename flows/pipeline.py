@@ -73,9 +73,13 @@ def build_task(paths: Paths, full_refresh: bool, dbt_vars: dict[str, Any]) -> tr
 
 
 @task(name="validate marts", retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=resilience.retry_condition)
-def validate_task(paths: Paths, dbt_vars: dict[str, Any]) -> validate.ValidationReport:
+def validate_task(paths: Paths) -> validate.ValidationReport:
+    """The GX suites, with the vars the build used (from its manifest.json, never dbt_project.yml)."""
+    build_vars = dbt_artifacts.manifest_vars(paths.dbt_target)
+    if build_vars is None:
+        raise RuntimeError(f"no dbt manifest with the build's vars in {paths.dbt_target}: run dbt build first")
     try:
-        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs", dbt_vars=dbt_vars)
+        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs", build_vars)
     except duckdb.Error as exc:
         raise resilience.as_transient(exc, paths.warehouse) from exc
 
@@ -119,7 +123,7 @@ def run_pipeline(
     summary.seconds["dbt build"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    summary.validation = validate_task(paths, summary.dbt_vars)
+    summary.validation = validate_task(paths)
     summary.seconds["validate"] = time.perf_counter() - started
     if not summary.validation.success:
         raise validate.ValidationError(summary.validation)

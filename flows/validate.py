@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.config import PROJECT_DIR
 from flows.expectations import SUITES, PrepareContext, SuiteDefinition, register_suite
 from flows.sql import quote_identifier
 
@@ -35,7 +34,6 @@ __all__ = [
     "ValidationReport",
     "SUITES",
     "register_suite",
-    "project_vars",
     "validate_warehouse",
 ]
 
@@ -118,17 +116,6 @@ class ValidationError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- settings
-
-
-def project_vars(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The `vars` of dbt_project.yml, with `overrides` (as dbt's --vars) on top."""
-    import yaml
-
-    with (PROJECT_DIR / "dbt_project.yml").open() as handle:
-        config = yaml.safe_load(handle) or {}
-    values = dict(config.get("vars") or {})
-    values.update(overrides or {})
-    return values
 
 
 # --------------------------------------------------------------------------- reading the marts
@@ -431,7 +418,7 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
 def validate_warehouse(
     warehouse: Path,
     docs_dir: Path | None,
-    dbt_vars: dict[str, Any] | None = None,
+    build_vars: dict[str, Any],
 ) -> ValidationReport:
     """Validate every registered mart of `warehouse`; build Data Docs into `docs_dir`.
 
@@ -439,7 +426,8 @@ def validate_warehouse(
         warehouse: the DuckDB build warehouse (opened read-only; closed before GX runs).
         docs_dir: folder for the Data Docs site (created; `index.html` is the entry page);
             None validates without writing Data Docs (the tests of the suites do).
-        dbt_vars: vars on top of dbt_project.yml's, as given to dbt with --vars.
+        build_vars: the dbt vars the build of `warehouse` used, as dbt resolved them (the pipeline
+            reads them from the build's manifest.json: flows.dbt_artifacts.manifest_vars).
 
     Returns the report; does not raise when expectations fail (the caller decides).
     """
@@ -447,7 +435,7 @@ def validate_warehouse(
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise FileNotFoundError(f"build warehouse {warehouse} does not exist: run the load and dbt build first")
-    prepared, unread = _read_marts(warehouse, project_vars(dbt_vars))
+    prepared, unread = _read_marts(warehouse, dict(build_vars))
 
     report = ValidationReport(success=False)
     by_mart: dict[str, SuiteResult] = {r.mart: r for r in unread}

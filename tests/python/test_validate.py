@@ -439,7 +439,7 @@ def _scenario(tmp_path_factory, base: Path, name: str, *statements: str) -> tupl
             for statement in statements:
                 con.execute(statement)
     docs = folder / "output" / "data_docs"
-    return validate.validate_warehouse(warehouse, docs, dbt_vars=VARS), docs
+    return validate.validate_warehouse(warehouse, docs, build_vars=VARS), docs
 
 
 @pytest.fixture(scope="module")
@@ -813,7 +813,7 @@ def test_a_later_mart_registers_its_suite(tmp_path, base_warehouse):
             "create table marts.persona_summary as select * from (values ('loyal', 0.6), ('new', 1.4)) t(persona, share)"
         )
     try:
-        report = validate.validate_warehouse(warehouse, tmp_path / "docs", dbt_vars=VARS)
+        report = validate.validate_warehouse(warehouse, tmp_path / "docs", build_vars=VARS)
     finally:
         SUITES.pop("persona_summary", None)
     assert report.results[-1].suite_name == "persona_summary_suite"

@@ -9,7 +9,9 @@
                 'reporting_currency': var('reporting_currency'),
                 'reporting_timezone': var('reporting_timezone'),
                 'churn_window_days': var('churn_window_days'),
-                'as_of_date': (var('as_of_date') or '') | string
+                'as_of_date': (var('as_of_date') or '') | string,
+                'audit_period_grains': var('audit_period_grains'),
+                'voice_period_grains': var('voice_period_grains')
             }
         }
     )
