@@ -10,7 +10,7 @@
 {# Incremental by customer: a run recomputes the whole history of every customer whose orders
    changed (macros/incremental.sql), so the first-order and previous-order logic below always
    sees all of a customer's orders. #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 with
 
 {% if is_incremental() -%}

@@ -9,7 +9,7 @@
 }}
 {# Incremental by customer, like int_customer_order_days_aggregated: a run recomputes every period
    of the customers whose order days changed (macros/incremental.sql). #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 -- depends_on: {{ ref('stg_crm__orders') }}
 -- depends_on: {{ ref('int_as_of_date_resolved') }}
 with

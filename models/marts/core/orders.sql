@@ -10,7 +10,7 @@
 {# Incremental by customer: a run recomputes all orders of the customers with a later order
    version or a later CRM record (macros/incremental.sql), so the sequence of completed orders
    always sees the customer's whole history. #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 with
 
 {% if is_incremental() -%}
