@@ -37,7 +37,7 @@ order_days as (
 
 customer_periods as (
 
-    {% for grain in var('audit_period_grains') -%}
+    {% for grain in reporting_period_grains() -%}
     select
         customer_id,
         '{{ grain }}' as period_grain,
