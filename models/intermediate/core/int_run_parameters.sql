@@ -1,0 +1,85 @@
+{#- The parameters a run used, for the Python side (Great Expectations suites, run summary): one
+    row, and the same values in config meta (nodes['model.customer_value.int_run_parameters']
+    ['config']['meta'] of target/manifest.json after `dbt parse`). Every var of dbt_project.yml is
+    listed below with its column type, in the order of dbt_project.yml (as_of_date apart: the
+    resolved date comes from int_as_of_date_resolved); a new var belongs here too. The fixed lists
+    come from the macros that define them. -#}
+{%- set main_vars = {
+    'churn_window_days': 'integer',
+    'reporting_currency': 'varchar',
+    'reporting_timezone': 'varchar',
+} -%}
+{%- set other_vars = {
+    'voice_nps_promoter_min': 'integer',
+    'voice_nps_passive_min': 'integer',
+    'voice_ces_easy_min': 'integer',
+    'voice_ces_hard_max': 'integer',
+    'voice_csat_satisfied_min': 'integer',
+    'voice_csat_dissatisfied_max': 'integer',
+    'voice_nps_confidence_z': 'double',
+    'voice_rolling_nps_months': 'integer',
+    'voice_repeat_contact_days': 'integer',
+    'voice_effortful_transfers_min': 'integer',
+    'voice_score_decimals': 'integer',
+    'voice_share_decimals': 'integer',
+    'persona_recent_days': 'integer',
+    'persona_repeat_min_orders': 'integer',
+    'persona_ambassador_min_referred_buyers': 'integer',
+    'persona_passive_max_contacts': 'integer',
+    'persona_interaction_days': 'integer',
+    'persona_price_shopper_discount_share': 'double',
+    'persona_at_risk_recency_share': 'double',
+    'persona_new_days': 'integer',
+    'concentration_target_revenue_share': 'double',
+    'value_share_decimals': 'integer',
+    'acquisition_revenue_months': 'integer',
+} -%}
+{%- set categories = score_categories() -%}
+{%- set fixed_lists = {
+    'period_grains': reporting_period_grains(),
+    'persona_names': persona_names(),
+    'nps_categories': categories['nps'],
+    'ces_categories': categories['ces'],
+    'csat_categories': categories['csat'],
+} -%}
+{%- set meta = {'as_of_date': var('as_of_date')} -%}
+{%- for name in main_vars -%}
+    {%- do meta.update({name: var(name)}) -%}
+{%- endfor -%}
+{%- do meta.update(fixed_lists) -%}
+{%- for name in other_vars -%}
+    {%- do meta.update({name: var(name)}) -%}
+{%- endfor -%}
+{{ config(meta=meta) }}
+
+
+with
+
+as_of as (
+
+    select * from {{ ref('int_as_of_date_resolved') }}
+
+),
+
+final as (
+
+    select
+        as_of.as_of_date,
+        as_of.is_as_of_date_set,
+        -- var as_of_date as given ('' when the last completed order's date is the as-of date)
+        {{ string_literal(var('as_of_date')) }} as as_of_date_var,
+        {%- for name, data_type in main_vars.items() %}
+        {{ typed_literal(var(name), data_type) }} as {{ name }},
+        {%- endfor %}
+        {%- for name, values in fixed_lists.items() %}
+        {{ string_list_literal(values) }} as {{ name }},
+        {%- endfor %}
+        {%- for name, data_type in other_vars.items() %}
+        {{ typed_literal(var(name), data_type) }} as {{ name }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+
+    from as_of
+
+)
+
+select * from final
