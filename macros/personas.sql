@@ -29,6 +29,25 @@
     {{ return(names) }}
 {%- endmacro %}
 
+{#- The condition of matches_<persona>: one of the persona's rules holds, whatever the precedence. -#}
+{% macro persona_match_condition(persona) -%}
+    {{ persona_rules()
+        | selectattr('persona', 'equalto', persona)
+        | rejectattr('condition', 'none')
+        | map(attribute='condition')
+        | join(' or ') }}
+{%- endmacro %}
+
+{#- The matches_<persona> columns of customer_personas, one per persona in order of precedence,
+    separated by commas and line breaks indented for a select list. -#}
+{% macro persona_match_columns(indent='        ') -%}
+    {%- set columns = [] -%}
+    {%- for persona in persona_names() -%}
+        {%- do columns.append(persona_match_condition(persona) ~ ' as matches_' ~ persona) -%}
+    {%- endfor -%}
+    {{ columns | join(',\n' ~ indent) }}
+{%- endmacro %}
+
 {#- A values list (persona, persona_order) of the personas, for a CTE. -#}
 {% macro persona_values() -%}
     select * from (values

@@ -30,7 +30,7 @@ order_days as (
 
     select * from {{ ref('int_customer_order_days_aggregated') }}
     {% if is_incremental() -%}
-    where customer_id in (select customer_id from customers_to_refresh)
+    where customer_id in (select customers_to_refresh.customer_id from customers_to_refresh)
     {%- endif %}
 
 ),

@@ -29,7 +29,7 @@ orders as (
 
     select * from {{ ref('stg_crm__orders') }}
     {% if is_incremental() -%}
-    where customer_id in (select customer_id from customers_to_refresh)
+    where customer_id in (select customers_to_refresh.customer_id from customers_to_refresh)
     {%- endif %}
 
 ),

@@ -42,16 +42,22 @@
     'ces_categories': categories['ces'],
     'csat_categories': categories['csat'],
 } -%}
+{#- config meta and the select list: the var as_of_date, the main vars, the fixed lists, the other vars -#}
 {%- set meta = {'as_of_date': var('as_of_date')} -%}
-{%- for name in main_vars -%}
-    {%- do meta.update({name: var(name)}) -%}
+{%- set columns = [string_literal(var('as_of_date')) ~ ' as as_of_date_var'] -%}
+{%- for name, data_type in main_vars.items() -%}
+{%- do meta.update({name: var(name)}) -%}
+{%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
 {%- endfor -%}
-{%- do meta.update(fixed_lists) -%}
-{%- for name in other_vars -%}
-    {%- do meta.update({name: var(name)}) -%}
+{%- for name, values in fixed_lists.items() -%}
+{%- do meta.update({name: values}) -%}
+{%- do columns.append(string_list_literal(values) ~ ' as ' ~ name) -%}
+{%- endfor -%}
+{%- for name, data_type in other_vars.items() -%}
+{%- do meta.update({name: var(name)}) -%}
+{%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
 {%- endfor -%}
 {{ config(meta=meta) }}
-
 
 with
 
@@ -66,17 +72,8 @@ final as (
     select
         as_of.as_of_date,
         as_of.is_as_of_date_set,
-        -- var as_of_date as given ('' when the last completed order's date is the as-of date)
-        {{ string_literal(var('as_of_date')) }} as as_of_date_var,
-        {%- for name, data_type in main_vars.items() %}
-        {{ typed_literal(var(name), data_type) }} as {{ name }},
-        {%- endfor %}
-        {%- for name, values in fixed_lists.items() %}
-        {{ string_list_literal(values) }} as {{ name }},
-        {%- endfor %}
-        {%- for name, data_type in other_vars.items() %}
-        {{ typed_literal(var(name), data_type) }} as {{ name }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        -- as_of_date_var: var as_of_date as given ('' when the last completed order's date is the as-of date)
+        {{ columns | join(',\n        ') }}
 
     from as_of
 

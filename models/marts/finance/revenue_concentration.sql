@@ -1,6 +1,7 @@
 {#- Revenue concentration per calendar year and over the trailing 12 months: definitions, ties and
     rounding in docs/personas_and_value.md. One row per customer and period is ranked, never days. -#}
 {%- set decimals = var('value_share_decimals') %}
+{%- set target_share = var('concentration_target_revenue_share') %}
 {#- The "top p" shares reported, fixed: column top_<100 p>_pct_revenue_share. -#}
 {%- set top_shares = [0.01, 0.10, 0.20, 0.50] %}
 with
@@ -86,7 +87,10 @@ ranked as (
         sum(revenue) over (period_by_revenue rows between unbounded preceding and current row) as cumulative_revenue
 
     from customer_periods
-    window period_by_revenue as (partition by period_grain, period_start order by revenue desc, customer_id)
+    window period_by_revenue as (
+        partition by period_grain, period_start
+        order by revenue desc, customer_id asc
+    )
 
 ),
 
@@ -107,8 +111,7 @@ periods as (
         {% endfor -%}
         -- the fewest customers whose revenue reaches the target share of the period's revenue
         min(revenue_rank) filter (
-            where cumulative_revenue
-                >= cast({{ var('concentration_target_revenue_share') }} as decimal(9, 6)) * period_revenue
+            where cumulative_revenue >= cast({{ target_share }} as decimal(9, 6)) * period_revenue
         ) as customers_for_target_revenue,
         -- Gini: 2 x sum(i x revenue_i) / (n x revenue) - (n + 1) / n, i = 1 ... n from the lowest revenue
         sum((period_customers + 1 - revenue_rank) * revenue) as rank_weighted_revenue
@@ -131,14 +134,14 @@ final as (
         {%- set column = 'top_' ~ ((top_share * 100) | round | int) ~ '_pct_revenue' %}
         round({{ safe_divide('cast(' ~ column ~ ' as double)', 'revenue') }}, {{ decimals }}) as {{ column }}_share,
         {% endfor -%}
-        cast({{ var('concentration_target_revenue_share') }} as double) as target_revenue_share,
+        cast({{ target_share }} as double) as target_revenue_share,
         customers_for_target_revenue,
         round(
             cast(customers_for_target_revenue as double) / customers, {{ decimals }}
         ) as customer_share_for_target_revenue,
         round(
             2 * {{ safe_divide('cast(rank_weighted_revenue as double)', 'customers * revenue') }}
-                - (customers + 1.0) / customers,
+            - (customers + 1.0) / customers,
             {{ decimals }}
         ) as gini_coefficient
 

@@ -63,9 +63,11 @@ rules_evaluated as (
         recent_hard_service_contacts > 0 as has_recent_hard_service,
         recency_days > {{ var('persona_at_risk_recency_share') }} * {{ window_days }} as is_lapsing,
         -- ambassador: recommends and acts on it
-        latest_nps_category = 'promoter'
+        (
+            latest_nps_category = 'promoter'
             and completed_orders >= {{ var('persona_repeat_min_orders') }}
-            and is_in_base as is_promoter_repeat_in_base,
+            and is_in_base
+        ) as is_promoter_repeat_in_base,
         referred_buyers >= {{ var('persona_ambassador_min_referred_buyers') }} as has_referred_buyers,
         -- price_shopper: buys on price
         completed_orders = 1 and discounted_orders = 1 as is_one_off_discounted,
@@ -73,11 +75,12 @@ rules_evaluated as (
         -- new: acquired recently
         tenure_days < {{ var('persona_new_days') }} as is_recently_acquired,
         -- loyal_passive: buys again without an emotional tie
-        is_in_base
+        (
+            is_in_base
             and completed_orders >= {{ var('persona_repeat_min_orders') }}
             and coalesce(latest_nps_category, 'passive') = 'passive'
             and interaction_window_contacts <= {{ var('persona_passive_max_contacts') }}
-            as is_passive_repeat_in_base
+        ) as is_passive_repeat_in_base
 
     from inputs
 
@@ -126,13 +129,7 @@ final as (
         referred_buyers,
         interaction_window_contacts,
         recent_hard_service_contacts,
-        {%- for persona in persona_names() %}
-        {%- set conditions = persona_rules()
-            | selectattr('persona', 'equalto', persona)
-            | rejectattr('condition', 'none')
-            | map(attribute='condition') | list %}
-        {{ conditions | join(' or ') }} as matches_{{ persona }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        {{ persona_match_columns() }}
 
     from assigned
 

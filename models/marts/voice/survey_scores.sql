@@ -95,7 +95,7 @@ period_scores as (
         cast(sum(csat_satisfied_answers) as bigint) as csat_satisfied_answers
 
     from daily_scores_in_periods
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (period_grain, period_start, touchpoint_type, channel),
         (period_grain, period_start, touchpoint_type),
         (period_grain, period_start)
@@ -159,7 +159,7 @@ period_touchpoints as (
         cast(sum(touchpoints) as bigint) as touchpoints
 
     from daily_touchpoints_in_periods
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (period_grain, period_start, touchpoint_type, channel),
         (period_grain, period_start, touchpoint_type)
     )
@@ -178,20 +178,27 @@ nps_shares as (
 
 ),
 
+nps_variances as (
+
+    select
+        *,
+        -- variance of one answer's NPS value (+1 promoter, 0 passive, -1 detractor): the trinomial
+        greatest(promoter_share + detractor_share - (promoter_share - detractor_share) ^ 2, 0) as answer_variance
+
+    from nps_shares
+
+),
+
 nps_errors as (
 
     select
         *,
-        -- standard error of NPS from the trinomial (promoter / passive / detractor), in NPS points
+        -- standard error of NPS, in NPS points
         case
-            when nps_answers >= 2
-                then 100 * sqrt(
-                    greatest(promoter_share + detractor_share - (promoter_share - detractor_share) ^ 2, 0)
-                    / nps_answers
-                )
+            when nps_answers >= 2 then 100 * sqrt(answer_variance / nps_answers)
         end as nps_standard_error
 
-    from nps_shares
+    from nps_variances
 
 ),
 
