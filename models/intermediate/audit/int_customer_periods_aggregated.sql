@@ -59,7 +59,7 @@ customer_periods as (
     {% endfor %}
 ),
 
-final as (
+customer_periods_classified as (
 
     select
         customer_id,
@@ -76,11 +76,17 @@ final as (
 
     from customer_periods
 
+),
+
+final as (
+
+    select * from customer_periods_classified
+    {% if is_incremental() -%}
+    -- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
+    union all by name
+    select customers_to_refresh.customer_id from customers_to_refresh
+    {%- endif %}
+
 )
 
 select * from final
-{% if is_incremental() -%}
--- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
-union all by name
-select customer_id from customers_to_refresh
-{%- endif %}

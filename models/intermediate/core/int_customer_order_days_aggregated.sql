@@ -98,7 +98,7 @@ flagged as (
 
 ),
 
-final as (
+with_spells as (
 
     select
         customer_id,
@@ -120,12 +120,18 @@ final as (
 
     from flagged
 
+),
+
+final as (
+
+    select * from with_spells
+    {% if is_incremental() -%}
+    -- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
+    -- the customer's old rows and does not insert it, so a customer left without orders disappears
+    union all by name
+    select customers_to_refresh.customer_id from customers_to_refresh
+    {%- endif %}
+
 )
 
 select * from final
-{% if is_incremental() -%}
--- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
--- the customer's old rows and does not insert it, so a customer left without orders disappears
-union all by name
-select customer_id from customers_to_refresh
-{%- endif %}
