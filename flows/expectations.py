@@ -669,7 +669,7 @@ def prepare_survey_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame
     if not _has(df, "period_grain", "period_start", "touchpoint_type", "channel"):
         return df
     df["period_key"] = df["period_grain"].astype(str) + " " + pd.to_datetime(df["period_start"]).dt.strftime("%Y-%m-%d")
-    grains = list(ctx.project_vars.get("voice_period_grains") or ["month", "quarter", "year"])
+    grains = list(ctx.project_vars["period_grains"])  # the grains dbt built (int_run_parameters)
     counts = _staging_counts(
         ctx,
         "responses per period",
@@ -953,7 +953,7 @@ def _top_share_columns(df: pd.DataFrame) -> list[str]:
 
 
 def prepare_revenue_concentration(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
-    """Derived columns over every top_<p>_pct_revenue_share column (var concentration_top_shares):
+    """Derived columns over every top_<p>_pct_revenue_share column (top 1/10/20/50 %):
     `top_shares_monotone` (top 1 % <= top 10 % <= ... <= 1, rows without revenue pass),
     `top_share_min` and `top_share_max`."""
     import pandas as pd
@@ -976,14 +976,14 @@ def prepare_revenue_concentration(df: pd.DataFrame, ctx: PrepareContext) -> pd.D
 @register_suite(
     "revenue_concentration",
     prepare=prepare_revenue_concentration,
-    key_columns=("period_type", "period_start"),
+    key_columns=("period_grain", "period_start"),
 )
 def revenue_concentration_suite(gxe) -> list:
     """Revenue concentration: shares monotone (top 1 % <= top 10 % <= ...) and in [0, 1], Gini in [0, 1]."""
     return [
         gxe.ExpectTableRowCountToBeBetween(min_value=1),
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["period_type", "period_start"]),
-        gxe.ExpectColumnValuesToBeInSet(column="period_type", value_set=["year", "trailing_12_months"]),
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=["period_grain", "period_start"]),
+        gxe.ExpectColumnValuesToBeInSet(column="period_grain", value_set=["year", "trailing_12_months"]),
         gxe.ExpectColumnValuesToBeInSet(
             column="top_shares_monotone",
             value_set=[True],

@@ -1,7 +1,8 @@
 {#- Incremental models over the loaded exports (README "Incremental runs").
 
     raw.<entity> keeps every version of every record, each with the load (_load_id) that brought
-    it; load ids only grow. An incremental model remembers the latest load it has processed as
+    it; load ids only grow. Only staging reads raw: the version bookkeeping of the orders is
+    stg_crm__order_versions. An incremental model remembers the latest load it has processed as
     max(load_id) over its own rows, and on the next run processes only what later loads touched. -#}
 
 {#- The latest load the incremental model has processed (0 when it is empty). -#}
@@ -12,13 +13,17 @@
 
 {#- Customers with an order version loaded after the last load the incremental model (`this`,
     with a load_id column) has processed: every customer each such order ever belonged to, so
-    that a corrected re-export that moves an order to another customer refreshes both. -#}
+    that a corrected re-export that moves an order to another customer refreshes both. The
+    versions come from stg_crm__order_versions (a model that calls this declares
+    `-- depends_on: {{ ref('stg_crm__order_versions') }}`: refs inside is_incremental() are not
+    seen when dbt parses). -#}
 {% macro customers_with_new_order_versions() -%}
-    select raw_orders.customer_id
-    from {{ source('crm', 'orders') }} as raw_orders
-    where raw_orders.order_id in (
-        select order_id from {{ source('crm', 'orders') }}
-        where _load_id > {{ load_watermark() }}
+    select order_versions.customer_id
+    from {{ ref('stg_crm__order_versions') }} as order_versions
+    where order_versions.order_id in (
+        select new_versions.order_id
+        from {{ ref('stg_crm__order_versions') }} as new_versions
+        where new_versions.load_id > {{ load_watermark() }}
     )
 {%- endmacro %}
 

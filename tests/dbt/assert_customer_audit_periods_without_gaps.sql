@@ -21,11 +21,18 @@ with_previous as (
         period_grain,
         period_start,
         period_end,
-        lag(calendar_period_end) over (partition by period_grain order by period_start) as previous_calendar_end,
-        row_number() over (partition by period_grain order by period_start) as period_number,
-        row_number() over (partition by period_grain order by period_start desc) as periods_after
+        lag(calendar_period_end) over periods_in_order as previous_calendar_end,
+        row_number() over periods_in_order as period_number,
+        row_number() over (
+            partition by period_grain
+            order by period_start desc
+        ) as periods_after
 
     from periods
+    window periods_in_order as (
+        partition by period_grain
+        order by period_start
+    )
 
 )
 
@@ -33,7 +40,14 @@ select with_previous.*
 
 from with_previous
 cross join as_of
-where (period_number > 1 and period_start <> cast({{ dbt.dateadd('day', 1, 'previous_calendar_end') }} as date))
-    or (period_number = 1 and not as_of.first_order_date between period_start and period_end)
-    or (periods_after = 1 and period_end <> as_of.as_of_date)
-    or (periods_after > 1 and period_end >= as_of.as_of_date)
+where
+    (
+        with_previous.period_number > 1
+        and with_previous.period_start <> cast({{ dbt.dateadd('day', 1, 'with_previous.previous_calendar_end') }} as date)
+    )
+    or (
+        with_previous.period_number = 1
+        and not as_of.first_order_date between with_previous.period_start and with_previous.period_end
+    )
+    or (with_previous.periods_after = 1 and with_previous.period_end <> as_of.as_of_date)
+    or (with_previous.periods_after > 1 and with_previous.period_end >= as_of.as_of_date)

@@ -12,15 +12,25 @@ manifest as (
 
 raw_rows as (
 
-    select _load_id as load_id, count(*) as rows_in_raw from {{ source('crm', 'customers') }} group by 1
+    select _load_id as load_id, count(*) as rows_in_raw
+    from {{ source('crm', 'customers') }}
+    group by 1
     union all
-    select _load_id, count(*) from {{ source('crm', 'orders') }} group by 1
+    select _load_id, count(*)
+    from {{ source('crm', 'orders') }}
+    group by 1
     union all
-    select _load_id, count(*) from {{ source('crm', 'contacts') }} group by 1
+    select _load_id, count(*)
+    from {{ source('crm', 'contacts') }}
+    group by 1
     union all
-    select _load_id, count(*) from {{ source('crm', 'marketing_spend') }} group by 1
+    select _load_id, count(*)
+    from {{ source('crm', 'marketing_spend') }}
+    group by 1
     union all
-    select _load_id, count(*) from {{ source('survey', 'survey_responses') }} group by 1
+    select _load_id, count(*)
+    from {{ source('survey', 'survey_responses') }}
+    group by 1
 
 ),
 

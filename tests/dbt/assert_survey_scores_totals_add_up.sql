@@ -54,6 +54,13 @@ expected_totals as (
 
 ),
 
+channel_totals as (
+
+    select * from survey_scores
+    where channel = 'all'
+
+),
+
 final as (
 
     select
@@ -61,7 +68,7 @@ final as (
         totals.responses as total_responses
 
     from expected_totals
-    full join (select * from survey_scores where channel = 'all') as totals
+    full join channel_totals as totals
         using (period_grain, period_start, touchpoint_type)
     where totals.responses is distinct from expected_totals.responses
         or totals.nps_answers is distinct from expected_totals.nps_answers

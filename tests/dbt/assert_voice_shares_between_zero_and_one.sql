@@ -5,7 +5,7 @@ with
 
 shares as (
 
-    select 'survey_scores' as model, 'ces_easy_share' as share_name, ces_easy_share as share
+    select 'survey_scores' as model_name, 'ces_easy_share' as share_name, ces_easy_share as share_value
     from {{ ref('survey_scores') }}
     union all
     select 'survey_scores', 'csat_score', csat_score from {{ ref('survey_scores') }}
@@ -27,4 +27,4 @@ shares as (
 )
 
 select * from shares
-where share < 0 or share > 1
+where share_value < 0 or share_value > 1

@@ -42,6 +42,7 @@ NOT_COMPARED: dict[str, str] = {
 #: Incremental models: every one of them must be among the compared tables.
 INCREMENTAL_MODELS = {
     "staging.stg_crm__orders",
+    "staging.stg_crm__order_versions",
     "staging.stg_crm__contacts",
     "staging.stg_survey__survey_responses",
     "intermediate.int_customer_order_days_aggregated",

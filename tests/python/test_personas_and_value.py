@@ -49,7 +49,7 @@ def test_sample_revenue_concentration_and_acquisition_cost(sample_run) -> None:
         """select top_1_pct_revenue_share, top_10_pct_revenue_share, top_20_pct_revenue_share,
                   top_50_pct_revenue_share, customer_share_for_target_revenue, gini_coefficient
            from marts.revenue_concentration
-           where period_type = 'year' and is_complete order by period_start desc limit 1""",
+           where period_grain = 'year' and is_complete order by period_start desc limit 1""",
     )
     assert 0 < top_1 <= top_10 <= top_20 <= top_50 <= 1
     assert 0.3 < top_20 < 0.9 and 0.1 < share_80 < 0.7 and 0.2 < gini < 0.9

@@ -37,7 +37,7 @@ VARS = {
     "reporting_timezone": "Europe/Amsterdam",
     "as_of_date": "",
     "churn_window_days": 365,
-    "voice_period_grains": ["month", "quarter", "year"],
+    "period_grains": ["month", "quarter", "year"],
 }
 
 # --------------------------------------------------------------------------- raw data
@@ -189,7 +189,7 @@ def build_personas_and_value(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """create table marts.revenue_concentration as
-           select period_type, cast(period_start as date) as period_start, cast(period_end as date) as period_end,
+           select period_grain, cast(period_start as date) as period_start, cast(period_end as date) as period_end,
                   is_complete, customers, cast(revenue as decimal(18, 2)) as revenue,
                   top_1_pct_revenue_share, top_10_pct_revenue_share, top_20_pct_revenue_share,
                   top_50_pct_revenue_share, 0.8 as target_revenue_share, customers_for_target_revenue,
@@ -198,7 +198,7 @@ def build_personas_and_value(con: duckdb.DuckDBPyConnection) -> None:
                ('year', '2023-01-01', '2023-12-31', true, 2, 145.00, 0.6897, 0.6897, 0.6897, 0.6897, 2, 1.0, 0.1897),
                ('year', '2024-01-01', '2024-04-20', false, 4, 75.70, 0.4168, 0.4168, 0.4168, 0.6810, 3, 0.75, 0.2305),
                ('trailing_12_months', '2023-04-21', '2024-04-20', true, 4, 75.70, 0.4168, 0.4168, 0.4168, 0.6810, 3, 0.75, 0.2305)
-           ) as t(period_type, period_start, period_end, is_complete, customers, revenue, top_1_pct_revenue_share,
+           ) as t(period_grain, period_start, period_end, is_complete, customers, revenue, top_1_pct_revenue_share,
                   top_10_pct_revenue_share, top_20_pct_revenue_share, top_50_pct_revenue_share,
                   customers_for_target_revenue, customer_share_for_target_revenue, gini_coefficient)"""
     )

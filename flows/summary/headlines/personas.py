@@ -13,22 +13,18 @@ from marts.persona_summary
 order by persona_order
 """
 
-#: The column naming the kind of period ('year', 'trailing_12_months'): period_type, being renamed period_grain.
-PERIOD_COLUMNS = ("period_grain", "period_type")
-
 
 def concentration_sql(mart_columns: frozenset[str]) -> str | None:
-    """The last complete year, whichever name the mart's period column has (None: neither)."""
-    period = next((name for name in PERIOD_COLUMNS if name in mart_columns), None)
-    if period is None:
+    """The last complete year (None for a mart without period_grain: a publication older than the rename)."""
+    if "period_grain" not in mart_columns:
         return None
-    return f"""
+    return """
 select cast(year(period_start) as varchar) as year, customers, revenue,
        top_20_pct_revenue_share as top_20_pct_share,
        customer_share_for_target_revenue as customer_share_for_80_pct,
        gini_coefficient as gini
 from marts.revenue_concentration
-where {period} = 'year' and is_complete
+where period_grain = 'year' and is_complete
 order by period_start desc
 limit 1
 """

@@ -9,7 +9,7 @@
 }}
 {# Incremental by customer, like int_customer_order_days_aggregated: a run recomputes every period
    of the customers whose order days changed (macros/incremental.sql). #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 -- depends_on: {{ ref('stg_crm__orders') }}
 -- depends_on: {{ ref('int_as_of_date_resolved') }}
 with
@@ -30,14 +30,14 @@ order_days as (
 
     select * from {{ ref('int_customer_order_days_aggregated') }}
     {% if is_incremental() -%}
-    where customer_id in (select customer_id from customers_to_refresh)
+    where customer_id in (select customers_to_refresh.customer_id from customers_to_refresh)
     {%- endif %}
 
 ),
 
 customer_periods as (
 
-    {% for grain in var('audit_period_grains') -%}
+    {% for grain in reporting_period_grains() -%}
     select
         customer_id,
         '{{ grain }}' as period_grain,
@@ -59,7 +59,7 @@ customer_periods as (
     {% endfor %}
 ),
 
-final as (
+customer_periods_classified as (
 
     select
         customer_id,
@@ -76,11 +76,17 @@ final as (
 
     from customer_periods
 
+),
+
+final as (
+
+    select * from customer_periods_classified
+    {% if is_incremental() -%}
+    -- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
+    union all by name
+    select customers_to_refresh.customer_id from customers_to_refresh
+    {%- endif %}
+
 )
 
 select * from final
-{% if is_incremental() -%}
--- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
-union all by name
-select customer_id from customers_to_refresh
-{%- endif %}

@@ -1,21 +1,63 @@
-{#- The parameters of this build, as dbt resolved them (dbt_project.yml with --vars on top): one row
-    for the Python side (Great Expectations suites, run summary) and for people asking "with which
-    churn window were these figures made?". The same vars are in this model's meta, so that dbt
-    writes them into manifest.json (flows/dbt_artifacts.py reads them there, e.g. before a build). -#}
-{{
-    config(
-        meta={
-            'vars': {
-                'reporting_currency': var('reporting_currency'),
-                'reporting_timezone': var('reporting_timezone'),
-                'churn_window_days': var('churn_window_days'),
-                'as_of_date': (var('as_of_date') or '') | string,
-                'audit_period_grains': var('audit_period_grains'),
-                'voice_period_grains': var('voice_period_grains')
-            }
-        }
-    )
-}}
+{#- The parameters a run used, for the Python side (Great Expectations suites, run summary): one
+    row, and the same values in config meta (nodes['model.customer_value.int_run_parameters']
+    ['config']['meta'] of target/manifest.json after `dbt parse`). Every var of dbt_project.yml is
+    listed below with its column type, in the order of dbt_project.yml (as_of_date apart: the
+    resolved date comes from int_as_of_date_resolved); a new var belongs here too. The fixed lists
+    come from the macros that define them. -#}
+{%- set main_vars = {
+    'churn_window_days': 'integer',
+    'reporting_currency': 'varchar',
+    'reporting_timezone': 'varchar',
+} -%}
+{%- set other_vars = {
+    'voice_nps_promoter_min': 'integer',
+    'voice_nps_passive_min': 'integer',
+    'voice_ces_easy_min': 'integer',
+    'voice_ces_hard_max': 'integer',
+    'voice_csat_satisfied_min': 'integer',
+    'voice_csat_dissatisfied_max': 'integer',
+    'voice_nps_confidence_z': 'double',
+    'voice_rolling_nps_months': 'integer',
+    'voice_repeat_contact_days': 'integer',
+    'voice_effortful_transfers_min': 'integer',
+    'voice_score_decimals': 'integer',
+    'voice_share_decimals': 'integer',
+    'persona_recent_days': 'integer',
+    'persona_repeat_min_orders': 'integer',
+    'persona_ambassador_min_referred_buyers': 'integer',
+    'persona_passive_max_contacts': 'integer',
+    'persona_interaction_days': 'integer',
+    'persona_price_shopper_discount_share': 'double',
+    'persona_at_risk_recency_share': 'double',
+    'persona_new_days': 'integer',
+    'concentration_target_revenue_share': 'double',
+    'value_share_decimals': 'integer',
+    'acquisition_revenue_months': 'integer',
+} -%}
+{%- set categories = score_categories() -%}
+{%- set fixed_lists = {
+    'period_grains': reporting_period_grains(),
+    'persona_names': persona_names(),
+    'nps_categories': categories['nps'],
+    'ces_categories': categories['ces'],
+    'csat_categories': categories['csat'],
+} -%}
+{#- config meta and the select list: the var as_of_date, the main vars, the fixed lists, the other vars -#}
+{%- set meta = {'as_of_date': var('as_of_date')} -%}
+{%- set columns = [string_literal(var('as_of_date')) ~ ' as as_of_date_var'] -%}
+{%- for name, data_type in main_vars.items() -%}
+{%- do meta.update({name: var(name)}) -%}
+{%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
+{%- endfor -%}
+{%- for name, values in fixed_lists.items() -%}
+{%- do meta.update({name: values}) -%}
+{%- do columns.append(string_list_literal(values) ~ ' as ' ~ name) -%}
+{%- endfor -%}
+{%- for name, data_type in other_vars.items() -%}
+{%- do meta.update({name: var(name)}) -%}
+{%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
+{%- endfor -%}
+{{ config(meta=meta) }}
 
 with
 
@@ -30,9 +72,8 @@ final as (
     select
         as_of.as_of_date,
         as_of.is_as_of_date_set,
-        cast({{ var('churn_window_days') }} as integer) as churn_window_days,
-        '{{ var("reporting_currency") }}' as reporting_currency,
-        '{{ var("reporting_timezone") }}' as reporting_timezone
+        -- as_of_date_var: var as_of_date as given ('' when the last completed order's date is the as-of date)
+        {{ columns | join(',\n        ') }}
 
     from as_of
 

@@ -19,9 +19,10 @@ contacts_dated as (
         contacts.contact_date,
         -- a hard service experience: a hard CES answer about the contact, or passed on more than
         -- once (voice_effortful_transfers_min) and explicitly left unresolved
-        contacts.has_hard_ces
+        (
+            contacts.has_hard_ces
             or (contacts.is_passed_on_repeatedly and coalesce(not contacts.is_resolved, false))
-            as is_hard_service,
+        ) as is_hard_service,
         {{ dbt.datediff('contacts.contact_date', 'as_of.as_of_date', 'day') }} as contact_age_days
 
     from contacts

@@ -47,7 +47,7 @@ contacts_sequenced as (
         lead(contact_date) over (
             partition by customer_id
             order by contacted_at, contact_id
-        ) as next_contact_date
+        ) - contact_date as days_to_next_contact
 
     from contacts_to_as_of_date
 
@@ -73,7 +73,12 @@ survey_answers as (
 judged_contacts as (
 
     -- contacts at least W days old: the whole window c+1 ... c+W lies on or before the as-of date
-    select contact_id, customer_id, contact_date
+    select
+        contact_id,
+        customer_id,
+        contact_date + 1 as window_start_date,
+        contact_date + {{ window_days }} as window_end_date
+
     from contacts_to_as_of_date
     where contact_date + {{ window_days }} <= as_of_date
 
@@ -85,8 +90,7 @@ repurchases as (
     from judged_contacts
     inner join order_days
         on judged_contacts.customer_id = order_days.customer_id
-        and order_days.order_date between judged_contacts.contact_date + 1
-            and judged_contacts.contact_date + {{ window_days }}
+        and order_days.order_date between judged_contacts.window_start_date and judged_contacts.window_end_date
 
 ),
 
@@ -104,9 +108,7 @@ flagged as (
         contacts_sequenced.transfers >= {{ var('voice_effortful_transfers_min') }}
             as is_passed_on_repeatedly,
         coalesce(
-            contacts_sequenced.next_contact_date - contacts_sequenced.contact_date
-                <= {{ var('voice_repeat_contact_days') }},
-            false
+            contacts_sequenced.days_to_next_contact <= {{ var('voice_repeat_contact_days') }}, false
         ) as is_followed_by_repeat_contact,
         coalesce(survey_answers.ces_answers, 0) as ces_answers,
         survey_answers.ces_score_sum,

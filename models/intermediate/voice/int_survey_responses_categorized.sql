@@ -8,7 +8,7 @@ responses as (
 
 orders as (
 
-    select order_id, sales_channel from {{ ref('orders') }}
+    select order_id, sales_channel from {{ ref('stg_crm__orders') }}
 
 ),
 

@@ -45,8 +45,7 @@ orders_in_window as (
     from judged_responses
     inner join order_days
         on judged_responses.customer_id = order_days.customer_id
-        and order_days.order_date between judged_responses.window_start_date
-            and judged_responses.window_end_date
+        and order_days.order_date between judged_responses.window_start_date and judged_responses.window_end_date
     group by judged_responses.response_id
 
 ),

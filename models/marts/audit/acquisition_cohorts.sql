@@ -25,8 +25,9 @@ customer_activity as (
         customer_months.customer_id,
         cast({{ dbt.date_trunc('month', 'customer_months.acquisition_date') }} as date) as cohort_month,
         coalesce(crm_customers.acquisition_channel, 'unknown') as acquisition_channel,
-        {{ dbt.datediff(dbt.date_trunc('month', 'customer_months.acquisition_date'), 'customer_months.period_start', 'month') }}
-            as months_since_acquisition,
+        {{ dbt.datediff(
+            dbt.date_trunc('month', 'customer_months.acquisition_date'), 'customer_months.period_start', 'month'
+        ) }} as months_since_acquisition,
         customer_months.revenue
 
     from customer_months
@@ -46,7 +47,7 @@ cohort_activity as (
         sum(revenue) as revenue
 
     from customer_activity
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (cohort_month, acquisition_channel, months_since_acquisition),
         (cohort_month, months_since_acquisition)
     )

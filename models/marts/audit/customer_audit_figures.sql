@@ -28,7 +28,7 @@ base_at_start as (
 
     from periods
     asof left join base_movements
-        on base_movements.movement_date <= periods.day_before_period_start
+        on periods.day_before_period_start >= base_movements.movement_date
 
 ),
 
@@ -42,7 +42,7 @@ base_at_end as (
 
     from periods
     asof left join base_movements
-        on base_movements.movement_date <= periods.period_end
+        on periods.period_end >= base_movements.movement_date
 
 ),
 

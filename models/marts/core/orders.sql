@@ -10,7 +10,7 @@
 {# Incremental by customer: a run recomputes all orders of the customers with a later order
    version or a later CRM record (macros/incremental.sql), so the sequence of completed orders
    always sees the customer's whole history. #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 with
 
 {% if is_incremental() -%}
@@ -31,7 +31,7 @@ orders as (
 
     select * from {{ ref('stg_crm__orders') }}
     {% if is_incremental() -%}
-    where customer_id in (select customer_id from customers_to_refresh)
+    where customer_id in (select customers_to_refresh.customer_id from customers_to_refresh)
     {%- endif %}
 
 ),
@@ -56,7 +56,7 @@ completed_sequence as (
 
 ),
 
-final as (
+orders_sequenced as (
 
     select
         orders.order_id,
@@ -79,12 +79,18 @@ final as (
     left join completed_sequence using (order_id)
     left join crm_customers using (customer_id)
 
+),
+
+final as (
+
+    select * from orders_sequenced
+    {% if is_incremental() -%}
+    -- one placeholder row per refreshed customer (order_id null): the replace_keys strategy deletes the
+    -- customer's old rows and does not insert it, so an order moved to another customer leaves the first
+    union all by name
+    select customers_to_refresh.customer_id from customers_to_refresh
+    {%- endif %}
+
 )
 
 select * from final
-{% if is_incremental() -%}
--- one placeholder row per refreshed customer (order_id null): the replace_keys strategy deletes the
--- customer's old rows and does not insert it, so an order moved to another customer leaves the first
-union all by name
-select customer_id from customers_to_refresh
-{%- endif %}

@@ -74,6 +74,18 @@ cohort_months as (
 
 ),
 
+new_customers_by_channel as (
+
+    select
+        acquisition_month,
+        acquisition_channel,
+        count(*) as new_customers
+
+    from new_customers
+    group by all
+
+),
+
 channel_rows as (
 
     -- one row per month and channel with spend or new customers (a full outer join: spend on a
@@ -88,11 +100,7 @@ channel_rows as (
         coalesce(customers_by_channel.new_customers, 0) as new_customers
 
     from spend as spend_by_channel
-    full outer join (
-        select acquisition_month, acquisition_channel, count(*) as new_customers
-        from new_customers
-        group by all
-    ) as customers_by_channel
+    full outer join new_customers_by_channel as customers_by_channel
         on spend_by_channel.acquisition_month = customers_by_channel.acquisition_month
         and spend_by_channel.acquisition_channel = customers_by_channel.acquisition_channel
 
@@ -144,9 +152,13 @@ with_cac as (
     select
         month_channel_rows.*,
         -- no CAC without a spend record (cost unknown) or without new customers
-        case when month_channel_rows.has_spend then
-            {{ safe_divide('month_channel_rows.spend_amount', 'month_channel_rows.new_customers') }}
-        end as cac_exact
+        case
+            when month_channel_rows.has_spend
+                then {{ safe_divide('month_channel_rows.spend_amount', 'month_channel_rows.new_customers') }}
+        end as cac_exact,
+        -- the last day of the first months (months 0 ... acquisition_revenue_months - 1)
+        cast(month_channel_rows.acquisition_month + interval {{ revenue_months }} month - interval 1 day as date)
+            as first_months_end_date
 
     from month_channel_rows
 
@@ -166,8 +178,7 @@ cohort_figures as (
         -- the first month (1 = the acquisition month) in which the cumulative revenue per new
         -- customer reaches CAC, i.e. the cohort's cumulative revenue reaches the spend
         min(cumulative_revenue.months_since_acquisition) filter (
-            where with_cac.cac_exact is not null
-                and cumulative_revenue.cumulative_revenue >= with_cac.spend_amount
+            where with_cac.cac_exact is not null and cumulative_revenue.cumulative_revenue >= with_cac.spend_amount
         ) + 1 as payback_months
 
     from with_cac
@@ -190,13 +201,10 @@ final as (
         with_cac.has_spend and with_cac.new_customers = 0 as is_spend_without_new_customers,
         not with_cac.has_spend and with_cac.new_customers > 0 as is_new_customers_without_spend,
         -- the first months are complete once their last day is on or before the as-of date
-        cast(with_cac.acquisition_month + interval {{ revenue_months }} month - interval 1 day as date)
-            <= as_of.as_of_date as is_first_months_complete,
+        with_cac.first_months_end_date <= as_of.as_of_date as is_first_months_complete,
         case
-            when cast(with_cac.acquisition_month + interval {{ revenue_months }} month - interval 1 day as date)
-                <= as_of.as_of_date
-                then cast(round({{ safe_divide('cohort_figures.first_months_revenue', 'with_cac.new_customers') }}, 2)
-                    as decimal(18, 2))
+            when with_cac.first_months_end_date <= as_of.as_of_date
+                then {{ round_money(safe_divide('cohort_figures.first_months_revenue', 'with_cac.new_customers')) }}
         end as first_{{ revenue_months }}_months_revenue_per_new_customer,
         cohort_figures.payback_months,
         as_of.as_of_date

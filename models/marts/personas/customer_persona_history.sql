@@ -38,12 +38,13 @@ final as (
     select * from assignments
     {% if is_incremental() %}
     -- a month's snapshot taken on a later as-of date is kept (it is closer to the month's end)
-    where not exists (
-        select 1
-        from {{ this }} as history
-        where history.snapshot_month = assignments.snapshot_month
-            and history.snapshot_as_of_date > assignments.snapshot_as_of_date
-    )
+    where
+        not exists (
+            select 1
+            from {{ this }} as history
+            where history.snapshot_month = assignments.snapshot_month
+                and history.snapshot_as_of_date > assignments.snapshot_as_of_date
+        )
     {% endif %}
 
 )

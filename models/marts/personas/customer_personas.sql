@@ -63,9 +63,11 @@ rules_evaluated as (
         recent_hard_service_contacts > 0 as has_recent_hard_service,
         recency_days > {{ var('persona_at_risk_recency_share') }} * {{ window_days }} as is_lapsing,
         -- ambassador: recommends and acts on it
-        latest_nps_category = 'promoter'
+        (
+            latest_nps_category = 'promoter'
             and completed_orders >= {{ var('persona_repeat_min_orders') }}
-            and is_in_base as is_promoter_repeat_in_base,
+            and is_in_base
+        ) as is_promoter_repeat_in_base,
         referred_buyers >= {{ var('persona_ambassador_min_referred_buyers') }} as has_referred_buyers,
         -- price_shopper: buys on price
         completed_orders = 1 and discounted_orders = 1 as is_one_off_discounted,
@@ -73,11 +75,12 @@ rules_evaluated as (
         -- new: acquired recently
         tenure_days < {{ var('persona_new_days') }} as is_recently_acquired,
         -- loyal_passive: buys again without an emotional tie
-        is_in_base
+        (
+            is_in_base
             and completed_orders >= {{ var('persona_repeat_min_orders') }}
             and coalesce(latest_nps_category, 'passive') = 'passive'
             and interaction_window_contacts <= {{ var('persona_passive_max_contacts') }}
-            as is_passive_repeat_in_base
+        ) as is_passive_repeat_in_base
 
     from inputs
 
@@ -85,20 +88,17 @@ rules_evaluated as (
 
 assigned as (
 
-    -- precedence: at_risk, ambassador, price_shopper, new, loyal_passive (the first rule that fires)
+    -- the first rule that fires, in the order of precedence of macro persona_rules
     select
         *,
         case
-            when coalesce(is_detractor, false) then 'at_risk_detractor'
-            when has_recent_hard_service then 'at_risk_hard_service'
-            when is_lapsing then 'at_risk_lapsing'
-            when coalesce(is_promoter_repeat_in_base, false) then 'ambassador_promoter'
-            when has_referred_buyers then 'ambassador_referrer'
-            when is_one_off_discounted then 'price_shopper_one_off_discounted'
-            when is_mostly_discounted then 'price_shopper_mostly_discounted'
-            when is_recently_acquired then 'new_recently_acquired'
-            when is_passive_repeat_in_base then 'loyal_passive_repeat'
-            else 'loyal_passive_other'
+            {%- for rule in persona_rules() %}
+            {%- if rule.condition is not none %}
+            when {{ rule.condition }} then '{{ rule.persona }}_{{ rule.rule }}'
+            {%- else %}
+            else '{{ rule.persona }}_{{ rule.rule }}'
+            {%- endif %}
+            {%- endfor %}
         end as persona_rule
 
     from rules_evaluated
@@ -109,12 +109,10 @@ final as (
 
     select
         customer_id,
-        case
-            when starts_with(persona_rule, 'at_risk_') then 'at_risk'
-            when starts_with(persona_rule, 'ambassador_') then 'ambassador'
-            when starts_with(persona_rule, 'price_shopper_') then 'price_shopper'
-            when starts_with(persona_rule, 'new_') then 'new'
-            else 'loyal_passive'
+        case persona_rule
+            {%- for rule in persona_rules() %}
+            when '{{ rule.persona }}_{{ rule.rule }}' then '{{ rule.persona }}'
+            {%- endfor %}
         end as persona,
         persona_rule,
         as_of_date,
@@ -131,11 +129,7 @@ final as (
         referred_buyers,
         interaction_window_contacts,
         recent_hard_service_contacts,
-        coalesce(is_detractor, false) or has_recent_hard_service or is_lapsing as matches_at_risk,
-        coalesce(is_promoter_repeat_in_base, false) or has_referred_buyers as matches_ambassador,
-        is_one_off_discounted or is_mostly_discounted as matches_price_shopper,
-        is_recently_acquired as matches_new,
-        is_passive_repeat_in_base as matches_loyal_passive
+        {{ persona_match_columns() }}
 
     from assigned
 

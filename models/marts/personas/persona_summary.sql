@@ -67,7 +67,7 @@ persona_figures as (
         count(*) filter (where is_repeat_customer) as repeat_customers
 
     from customer_figures
-    group by grouping sets ((persona), ())
+    group by grouping sets ((persona), ())  -- noqa: PRS
 
 ),
 
@@ -108,7 +108,9 @@ final as (
         coalesce(persona_figures.nps_answers, 0) as nps_answers,
         round(persona_figures.mean_nps_score, {{ var('voice_score_decimals') }}) as mean_nps_score,
         round(
-            100.0 * {{ safe_divide('persona_figures.promoters - persona_figures.detractors', 'persona_figures.nps_answers') }},
+            {{ net_promoter_score(
+                'persona_figures.promoters', 'persona_figures.detractors', 'persona_figures.nps_answers'
+            ) }},
             {{ var('voice_score_decimals') }}
         ) as nps,
         coalesce(persona_figures.repeat_customers, 0) as repeat_customers,

@@ -18,7 +18,9 @@ month_pairs as (
     -- snapshot when months are missing from the history)
     select
         snapshot_month,
-        lag(snapshot_month) over (order by snapshot_month) as previous_snapshot_month
+        lag(snapshot_month) over (
+            order by snapshot_month
+        ) as previous_snapshot_month
 
     from snapshot_months
 
@@ -88,8 +90,9 @@ final as (
         transitions.to_persona,
         transitions.customers,
         round(
-            cast(transitions.customers as double)
-                / sum(transitions.customers) over (partition by transitions.snapshot_month, transitions.from_persona),
+            cast(transitions.customers as double) / sum(transitions.customers) over (
+                partition by transitions.snapshot_month, transitions.from_persona
+            ),
             {{ var('value_share_decimals') }}
         ) as share_of_from_persona
 

@@ -8,7 +8,12 @@ responses as (
 
 as_of as (
 
-    select as_of_date from {{ ref('int_as_of_date_resolved') }}
+    select
+        as_of_date,
+        -- the rolling NPS counts answers dated after this day (as-of date - voice_rolling_nps_months)
+        cast(as_of_date - to_months({{ var('voice_rolling_nps_months') }}) as date) as rolling_nps_after_date
+
+    from {{ ref('int_as_of_date_resolved') }}
 
 ),
 
@@ -71,8 +76,7 @@ rolling_nps as (
     from score_answers
     cross join as_of
     where score_answers.score_type = 'nps'
-        and score_answers.response_date
-            > cast(as_of.as_of_date - to_months({{ var('voice_rolling_nps_months') }}) as date)
+        and score_answers.response_date > as_of.rolling_nps_after_date
     group by score_answers.customer_id
 
 ),

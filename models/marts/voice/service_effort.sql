@@ -39,7 +39,7 @@ monthly_effort as (
         sum(nps_detractors) filter (where not is_effortful) as easy_nps_detractors
 
     from contacts
-    group by grouping sets ((contact_month, contact_channel), (contact_month))
+    group by grouping sets ((contact_month, contact_channel), (contact_month))  -- noqa: PRS
 
 ),
 

@@ -25,13 +25,16 @@ as_of as (
 
 ),
 
-period_grains as (
+periods as (
 
-    {% for grain in var('voice_period_grains') -%}
-    select '{{ grain }}' as period_grain
-    {% if not loop.last %}union all
-    {% endif -%}
-    {%- endfor %}
+    -- the reporting periods of every grain; period_end is capped at the as-of date
+    select
+        period_grain,
+        period_start,
+        period_end,
+        is_complete
+
+    from {{ ref('int_reporting_periods_generated') }}
 
 ),
 
@@ -62,12 +65,13 @@ daily_scores as (
 daily_scores_in_periods as (
 
     select
-        period_grains.period_grain,
-        cast(date_trunc(period_grains.period_grain, daily_scores.response_date) as date) as period_start,
+        periods.period_grain,
+        periods.period_start,
         daily_scores.*
 
     from daily_scores
-    cross join period_grains
+    inner join periods
+        on daily_scores.response_date between periods.period_start and periods.period_end
 
 ),
 
@@ -91,7 +95,7 @@ period_scores as (
         cast(sum(csat_satisfied_answers) as bigint) as csat_satisfied_answers
 
     from daily_scores_in_periods
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (period_grain, period_start, touchpoint_type, channel),
         (period_grain, period_start, touchpoint_type),
         (period_grain, period_start)
@@ -135,12 +139,13 @@ daily_touchpoints as (
 daily_touchpoints_in_periods as (
 
     select
-        period_grains.period_grain,
-        cast(date_trunc(period_grains.period_grain, daily_touchpoints.touchpoint_date) as date) as period_start,
+        periods.period_grain,
+        periods.period_start,
         daily_touchpoints.*
 
     from daily_touchpoints
-    cross join period_grains
+    inner join periods
+        on daily_touchpoints.touchpoint_date between periods.period_start and periods.period_end
 
 ),
 
@@ -154,7 +159,7 @@ period_touchpoints as (
         cast(sum(touchpoints) as bigint) as touchpoints
 
     from daily_touchpoints_in_periods
-    group by grouping sets (
+    group by grouping sets (  -- noqa: PRS
         (period_grain, period_start, touchpoint_type, channel),
         (period_grain, period_start, touchpoint_type)
     )
@@ -165,11 +170,6 @@ nps_shares as (
 
     select
         *,
-        {%- for grain in var('voice_period_grains') %}
-        {% if loop.first %}case{% endif %}
-            when period_grain = '{{ grain }}' then cast({{ dbt.last_day('period_start', grain) }} as date)
-        {%- endfor %}
-        end as period_end,
         {{ net_promoter_score('promoters', 'detractors', 'nps_answers') }} as nps_exact,
         {{ safe_divide('cast(promoters as double)', 'nps_answers') }} as promoter_share,
         {{ safe_divide('cast(detractors as double)', 'nps_answers') }} as detractor_share
@@ -178,20 +178,27 @@ nps_shares as (
 
 ),
 
+nps_variances as (
+
+    select
+        *,
+        -- variance of one answer's NPS value (+1 promoter, 0 passive, -1 detractor): the trinomial
+        greatest(promoter_share + detractor_share - (promoter_share - detractor_share) ^ 2, 0) as answer_variance
+
+    from nps_shares
+
+),
+
 nps_errors as (
 
     select
         *,
-        -- standard error of NPS from the trinomial (promoter / passive / detractor), in NPS points
+        -- standard error of NPS, in NPS points
         case
-            when nps_answers >= 2
-                then 100 * sqrt(
-                    greatest(promoter_share + detractor_share - (promoter_share - detractor_share) ^ 2, 0)
-                    / nps_answers
-                )
+            when nps_answers >= 2 then 100 * sqrt(answer_variance / nps_answers)
         end as nps_standard_error
 
-    from nps_shares
+    from nps_variances
 
 ),
 
@@ -219,7 +226,7 @@ final as (
     select
         scores.period_grain,
         scores.period_start,
-        scores.period_end,
+        periods.period_end,
         scores.touchpoint_type,
         scores.channel,
         scores.responses,
@@ -245,10 +252,13 @@ final as (
                 then {{ voice_share('scores.responses', 'period_touchpoints.touchpoints') }}
         end as response_rate,
         as_of.as_of_date,
-        scores.period_end <= as_of.as_of_date as is_complete
+        periods.is_complete
 
     from nps_intervals as scores
     cross join as_of
+    inner join periods
+        on scores.period_grain = periods.period_grain
+        and scores.period_start = periods.period_start
     left join period_touchpoints
         on scores.period_grain = period_touchpoints.period_grain
         and scores.period_start = period_touchpoints.period_start

@@ -10,7 +10,7 @@
 {# Incremental by customer: a run recomputes the whole history of every customer whose orders
    changed (macros/incremental.sql), so the first-order and previous-order logic below always
    sees all of a customer's orders. #}
--- depends_on: {{ source('crm', 'orders') }}
+-- depends_on: {{ ref('stg_crm__order_versions') }}
 with
 
 {% if is_incremental() -%}
@@ -29,7 +29,7 @@ orders as (
 
     select * from {{ ref('stg_crm__orders') }}
     {% if is_incremental() -%}
-    where customer_id in (select customer_id from customers_to_refresh)
+    where customer_id in (select customers_to_refresh.customer_id from customers_to_refresh)
     {%- endif %}
 
 ),
@@ -98,7 +98,7 @@ flagged as (
 
 ),
 
-final as (
+with_spells as (
 
     select
         customer_id,
@@ -120,12 +120,18 @@ final as (
 
     from flagged
 
+),
+
+final as (
+
+    select * from with_spells
+    {% if is_incremental() -%}
+    -- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
+    -- the customer's old rows and does not insert it, so a customer left without orders disappears
+    union all by name
+    select customers_to_refresh.customer_id from customers_to_refresh
+    {%- endif %}
+
 )
 
 select * from final
-{% if is_incremental() -%}
--- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
--- the customer's old rows and does not insert it, so a customer left without orders disappears
-union all by name
-select customer_id from customers_to_refresh
-{%- endif %}

@@ -8,7 +8,7 @@ as_of as (
 
 period_starts as (
 
-    {{ period_spine(var('audit_period_grains'), 'first_order_date', 'as_of_date', 'as_of') }}
+    {{ period_spine(reporting_period_grains(), 'first_order_date', 'as_of_date', 'as_of') }}
 
 ),
 
@@ -17,11 +17,10 @@ with_calendar_ends as (
     select
         period_starts.period_grain,
         period_starts.period_start,
-        {%- for grain in var('audit_period_grains') %}
-        {% if loop.first %}case{% endif %}
-            when period_starts.period_grain = '{{ grain }}'
-                then cast({{ dbt.last_day('period_starts.period_start', grain) }} as date)
-        {%- endfor %}
+        case period_starts.period_grain
+            {%- for grain in reporting_period_grains() %}
+            when '{{ grain }}' then cast({{ dbt.last_day('period_starts.period_start', grain) }} as date)
+            {%- endfor %}
         end as calendar_period_end,
         as_of.as_of_date
 

@@ -40,8 +40,10 @@ final as (
         -- the customer leaves the base W days after the spell's last order
         cast({{ dbt.dateadd('day', var('churn_window_days'), 'spells.last_order_date') }} as date) as lapse_date,
         -- a lapse day after the as-of date is not (yet) a lapse
-        cast({{ dbt.dateadd('day', var('churn_window_days'), 'spells.last_order_date') }} as date)
-            <= as_of.as_of_date as is_lapsed,
+        (
+            cast({{ dbt.dateadd('day', var('churn_window_days'), 'spells.last_order_date') }} as date)
+            <= as_of.as_of_date
+        ) as is_lapsed,
         spells.order_days,
         spells.completed_orders,
         spells.revenue

@@ -42,7 +42,7 @@ final as (
 
     from as_of
     left join completed_orders
-        on completed_orders.order_date <= as_of.as_of_date
+        on as_of.as_of_date >= completed_orders.order_date
     group by all
 
 )

@@ -1,0 +1,21 @@
+{#- SQL literals of Jinja values (int_run_parameters): a string with its quotes doubled, a list
+    of strings as a varchar[], and any value as `data_type` (varchar, integer, double, ...). -#}
+{% macro string_literal(value) -%}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
+
+{% macro string_list_literal(values) -%}
+    cast([
+        {%- for value in values -%}
+        {{ string_literal(value) }}{% if not loop.last %}, {% endif %}
+        {%- endfor -%}
+    ] as varchar[])
+{%- endmacro %}
+
+{% macro typed_literal(value, data_type) -%}
+    {%- if data_type == 'varchar' -%}
+        {{ string_literal(value) }}
+    {%- else -%}
+        cast({{ value }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
