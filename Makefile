@@ -55,14 +55,19 @@ test: install lint
 test-fast: install
 	$(PY) -m pytest -m unit
 
-# ruff (lint and format) over the Python; sqlfluff over the dbt SQL once configured (.sqlfluff).
+# ruff (lint and format) over the Python; sqlfluff (dbt templater, .sqlfluff) over the dbt SQL. The
+# templater opens a warehouse to decide is_incremental(): an empty throwaway one (full-build branches).
+LINT_WAREHOUSE := $(shell mktemp -u /tmp/cvw-lint-XXXXXX).duckdb
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	CVW_WAREHOUSE=$(LINT_WAREHOUSE) $(VENV)/bin/sqlfluff lint models macros tests/dbt --processes 2; \
+		status=$$?; rm -f $(LINT_WAREHOUSE); exit $$status
 
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	CVW_WAREHOUSE=$(LINT_WAREHOUSE) $(VENV)/bin/sqlfluff fix models macros tests/dbt --processes 2; rm -f $(LINT_WAREHOUSE)
 
 build: install
 	$(VENV)/bin/dbt build
