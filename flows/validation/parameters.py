@@ -91,8 +91,8 @@ def read_run_parameters(con: duckdb.DuckDBPyConnection) -> RunParameters:
     }
     if not present:
         raise RunParametersError(
-            f"{RUN_PARAMETERS_TABLE} is missing from the warehouse: the suites take the as-of date, churn "
-            "window, currency, time zone, grains, personas and score categories from it (run dbt build)"
+            f"{RUN_PARAMETERS_TABLE} is missing from the warehouse (run dbt build): the suites take the "
+            "as-of date and the other parameters of the build from it"
         )
     missing = [c for c in COLUMNS if c not in present]
     if missing:
