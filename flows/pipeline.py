@@ -3,7 +3,7 @@
 Write-audit-publish: dbt builds into the build warehouse; Great Expectations validates the
 marts there; only when every expectation passes are the marts copied to the published
 file that BI tools read. Tasks are thin: the logic lives in plain modules that the tests
-call directly (ingest, transform, validate, publish). Tasks retry what waiting cures (an export
+call directly (ingest, transform, validation, publish). Tasks retry what waiting cures (an export
 file still being written, a locked warehouse: flows/resilience.py) and fail fast on the rest.
 """
 
@@ -19,7 +19,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import dbt_artifacts, ingest, locking, publish, resilience, transform, validate
+from flows import dbt_artifacts, ingest, locking, publish, resilience, transform, validation
 from flows.config import Paths
 from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
@@ -34,7 +34,7 @@ class RunSummary:
     dbt_vars: dict[str, Any] = field(default_factory=dict)
     load: ingest.LoadReport | None = None
     dbt: transform.DbtResult | None = None
-    validation: validate.ValidationReport | None = None
+    validation: validation.ValidationReport | None = None
     published: bool = False
     #: True when nothing changed since the last publication: build, validation and publish skipped
     up_to_date: bool = False
@@ -73,13 +73,11 @@ def build_task(paths: Paths, full_refresh: bool, dbt_vars: dict[str, Any]) -> tr
 
 
 @task(name="validate marts", retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=resilience.retry_condition)
-def validate_task(paths: Paths) -> validate.ValidationReport:
-    """The GX suites, with the vars the build used (from its manifest.json, never dbt_project.yml)."""
-    build_vars = dbt_artifacts.manifest_vars(paths.dbt_target)
-    if build_vars is None:
-        raise RuntimeError(f"no dbt manifest with the build's vars in {paths.dbt_target}: run dbt build first")
+def validate_task(paths: Paths) -> validation.ValidationReport:
+    """The GX suites, on the parameters the build used (its intermediate.int_run_parameters, never
+    dbt_project.yml)."""
     try:
-        return validate.validate_warehouse(paths.warehouse, paths.output / "data_docs", build_vars)
+        return validation.validate_warehouse(paths.warehouse, paths.output / "data_docs")
     except duckdb.Error as exc:
         raise resilience.as_transient(exc, paths.warehouse) from exc
 
@@ -126,7 +124,7 @@ def run_pipeline(
     summary.validation = validate_task(paths)
     summary.seconds["validate"] = time.perf_counter() - started
     if not summary.validation.success:
-        raise validate.ValidationError(summary.validation)
+        raise validation.ValidationError(summary.validation)
 
     started = time.perf_counter()
     publish_task(paths, summary.run_id, state, summary.dbt_vars)

@@ -33,8 +33,17 @@ def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return [r[0] for r in rows]
 
 
-#: Python code the validated marts depend on besides the dbt project (the GX suites).
-VALIDATION_CODE = ("flows/expectations.py", "flows/validate.py")
+#: Python code the validated marts depend on besides the dbt project: the GX suites, every file of
+#: this package (its content and its path enter the publication state).
+VALIDATION_CODE = "flows/validation"
+
+
+def validation_code_files() -> list[Path]:
+    """Every file of the validation package (VALIDATION_CODE), sorted, without bytecode caches."""
+    from flows.config import PROJECT_DIR
+
+    root = PROJECT_DIR / VALIDATION_CODE
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
 
 
 def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str:
@@ -48,8 +57,9 @@ def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str
     with duckdb.connect(str(warehouse), read_only=True) as con:
         last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
     digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint(dbt_vars)}\n".encode())
-    for name in VALIDATION_CODE:
-        digest.update((PROJECT_DIR / name).read_bytes())
+    for path in validation_code_files():
+        digest.update(f"{path.relative_to(PROJECT_DIR)}\n".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from flows.ingest import LoadReport
     from flows.pipeline import RunSummary
     from flows.transform import DbtResult, NodeResult
-    from flows.validate import ValidationReport
+    from flows.validation import ValidationReport
 
 
 @dataclass

@@ -185,34 +185,34 @@ def test_a_missing_exports_folder_fails_with_a_one_line_cause(tmp_path: Path) ->
 def test_a_failing_validation_publishes_nothing_and_names_the_failure(
     first_run: subprocess.CompletedProcess[str], paths: Paths
 ) -> None:
-    """A deliberately broken figure (customers_end of the first month one too high) fails the
-    balance identity: the flow run fails naming the expectation, the previously published marts
-    stay as they were, and the unpublished build is kept for inspection."""
+    """A deliberately broken figure (the revenue of the first year a cent too high) fails the
+    reconciliation with raw.orders: the flow run fails naming the expectation, the previously
+    published marts stay as they were, and the unpublished build is kept for inspection."""
     import dataclasses
 
-    from flows import expectations
     from flows.pipeline import customer_value_pipeline
-    from flows.validate import ValidationError
+    from flows.validation import SUITES, ValidationError
 
-    original = expectations.SUITES["customer_audit_figures"]
+    original = SUITES["customer_audit_figures"]
 
     def break_a_figure(df, ctx):
         df = df.copy()
-        first_month = df.index[df["period_grain"] == "month"][0]
-        df.loc[first_month, "customers_end"] += 1
+        first_year = df.index[df["period_grain"] == "year"][0]
+        df["revenue"] = df["revenue"].astype("float64")
+        df.loc[first_year, "revenue"] += 0.01
         return original.prepare(df, ctx)
 
     published_before = paths.published.read_bytes()
     run_before = query(paths.published, "select run_id from marts._publication")
-    expectations.SUITES["customer_audit_figures"] = dataclasses.replace(original, prepare=break_a_figure)
+    SUITES["customer_audit_figures"] = dataclasses.replace(original, prepare=break_a_figure)
     try:
         with pytest.raises(
-            ValidationError, match=r"customer_audit_figures: .*\(customers_end, expected_customers_end\)"
+            ValidationError, match=r"customer_audit_figures: .*\(revenue_cents, raw_completed_revenue_cents\)"
         ):
             # full_refresh: same files and code would make the run stop as up to date before validation
             customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published), full_refresh=True)
     finally:
-        expectations.SUITES["customer_audit_figures"] = original
+        SUITES["customer_audit_figures"] = original
     assert paths.published.read_bytes() == published_before
     assert query(paths.published, "select run_id from marts._publication") == run_before
     assert query(paths.warehouse, "select count(*) from marts.customer_audit_figures")[0][0] > 0  # kept for inspection

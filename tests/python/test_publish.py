@@ -142,3 +142,17 @@ def test_a_publication_records_the_state_it_stands_on(tmp_path: Path) -> None:
     with duckdb.connect(str(warehouse)) as con:
         con.execute("insert into raw.load_manifest values (3)")
     assert source_state(warehouse) not in (state, None)
+
+
+def test_the_publication_state_covers_every_file_of_the_validation_package() -> None:
+    """A change to any suite, the runner or a helper of flows/validation changes the state (a
+    rebuild then validates and publishes again): every file of the package is hashed."""
+    from flows.config import PROJECT_DIR
+    from flows.publish import VALIDATION_CODE, validation_code_files
+
+    files = {path.relative_to(PROJECT_DIR).as_posix() for path in validation_code_files()}
+    package = PROJECT_DIR / VALIDATION_CODE
+    assert files == {
+        path.relative_to(PROJECT_DIR).as_posix() for path in package.rglob("*.py") if "__pycache__" not in path.parts
+    }
+    assert {"flows/validation/runner.py", "flows/validation/raw.py", "flows/validation/suites/voice.py"} <= files

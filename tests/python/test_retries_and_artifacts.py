@@ -21,7 +21,7 @@ from flows.pipeline import RunSummary, build_task, load_task, publish_task, vali
 from flows.summary.markdown import render_markdown
 from flows.summary.report import build_run_report
 from flows.transform import DbtError, DbtResult, NodeResult
-from flows.validate import FailedExpectation, SuiteResult, ValidationError, ValidationReport
+from flows.validation import FailedExpectation, SuiteResult, ValidationError, ValidationReport
 
 # --------------------------------------------------------------------------- files still being written
 

@@ -37,7 +37,8 @@ renamed as (
         coalesce(currency, '{{ var("reporting_currency") }}') as original_currency,
         amount as original_amount,
         coalesce(discount_amount, 0) as original_discount_amount,
-        _load_id as load_id
+        _load_id as load_id,
+        _line as line
 
     from latest
 
@@ -79,7 +80,8 @@ final as (
         original_currency,
         original_amount,
         exchange_rate,
-        load_id
+        load_id,
+        line
 
     from converted
 

@@ -15,7 +15,7 @@ from flows.summary.headlines.registry import HEADLINES
 from flows.summary.markdown import render_markdown
 from flows.summary.report import RunReport, build_run_report
 from flows.transform import DbtResult, NodeResult
-from flows.validate import FailedExpectation, SuiteResult, ValidationReport
+from flows.validation import FailedExpectation, SuiteResult, ValidationReport
 from tests.python.summary.helpers import markdown_line, printed, run_summary, table_line, terminal_text
 
 

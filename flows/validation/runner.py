@@ -1,15 +1,19 @@
 """Validate the marts of the build warehouse with Great Expectations (the "audit" of write-audit-publish).
 
-`validate_warehouse` reads every registered mart (see `flows.expectations`) from the DuckDB
-build warehouse once, as pandas DataFrames (GX over DuckDB through SQLAlchemy returns empty
-metric results), closes the warehouse, and then, in one ephemeral GX Data Context:
+`validate_warehouse` reads every registered mart (flows.validation.registry, suites in
+flows/validation/suites/) from the DuckDB build warehouse once, as pandas DataFrames (GX over DuckDB
+through SQLAlchemy returns empty metric results), together with the build's parameters
+(intermediate.int_run_parameters) and the raw side of the reconciliations, closes the warehouse,
+and then, in one ephemeral GX Data Context:
 
 - a pandas Data Source with one dataframe Data Asset and whole-dataframe Batch Definition per mart;
 - one Expectation Suite per mart (`<mart>_suite`), one Validation Definition and one Checkpoint
   per suite, run with the mart's DataFrame as batch parameter;
-- Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`).
+- Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
+  none when `docs_dir` is None.
 
-A registered mart that is missing from the warehouse fails the validation. The result is a
+A registered mart that is missing from the warehouse fails the validation, and so does a suite
+that needs the run parameters when intermediate.int_run_parameters is missing. The result is a
 `ValidationReport`; the pipeline raises `ValidationError(report)` when it did not succeed, and
 then does not publish.
 
@@ -24,98 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flows.expectations import SUITES, PrepareContext, SuiteDefinition, register_suite
 from flows.sql import quote_identifier
-
-__all__ = [
-    "FailedExpectation",
-    "SuiteResult",
-    "ValidationError",
-    "ValidationReport",
-    "SUITES",
-    "register_suite",
-    "validate_warehouse",
-]
+from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
+from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
+from flows.validation.report import FailedExpectation, SuiteResult, ValidationReport
 
 logger = logging.getLogger(__name__)
 
 MARTS_SCHEMA = "marts"
 DATA_SOURCE_NAME = "build_warehouse"
 DATA_DOCS_SITE = "warehouse_data_docs"
-MAX_SUMMARY_ITEMS = 8
-
-
-# --------------------------------------------------------------------------- report
-
-
-@dataclass
-class FailedExpectation:
-    """One expectation that did not hold."""
-
-    expectation_type: str  # e.g. expect_column_pair_values_to_be_equal (or mart_exists, prepare)
-    columns: tuple[str, ...] = ()
-    observed: str = ""  # short observed value: "failed on 3 rows (e.g. ...)", "observed ['email']"
-    unexpected_count: int | None = None
-
-    def describe(self) -> str:
-        columns = f"({', '.join(self.columns)})" if self.columns else ""
-        return f"{self.expectation_type}{columns} {self.observed}".strip()
-
-
-@dataclass
-class SuiteResult:
-    """The outcome of one suite on one mart."""
-
-    suite_name: str
-    mart: str
-    evaluated: int = 0  # expectations evaluated
-    failed: list[FailedExpectation] = field(default_factory=list)
-    rows: int | None = None  # rows of the mart (None: the mart is missing)
-
-    @property
-    def success(self) -> bool:
-        return not self.failed
-
-
-@dataclass
-class ValidationReport:
-    success: bool
-    results: list[SuiteResult] = field(default_factory=list)
-    data_docs_index: Path | None = None
-    seconds: float = 0.0
-
-    @property
-    def evaluated(self) -> int:
-        return sum(r.evaluated for r in self.results)
-
-    @property
-    def failed(self) -> list[tuple[SuiteResult, FailedExpectation]]:
-        return [(r, f) for r in self.results for f in r.failed]
-
-    def result_for(self, mart: str) -> SuiteResult | None:
-        return next((r for r in self.results if r.mart == mart), None)
-
-    def failure_summary(self) -> str:
-        """One line naming the failed expectations (or saying that all passed)."""
-        if self.success:
-            return f"all {self.evaluated} expectations passed in {len(self.results)} suites"
-        failed = self.failed
-        if not failed:  # unsuccessful without a named failure (should not happen)
-            return "validation failed"
-        items = [f"{r.mart}: {f.describe()}" for r, f in failed[:MAX_SUMMARY_ITEMS]]
-        more = f"; and {len(failed) - MAX_SUMMARY_ITEMS} more" if len(failed) > MAX_SUMMARY_ITEMS else ""
-        return "; ".join(items) + more
-
-
-class ValidationError(RuntimeError):
-    """The marts did not pass validation; the message names the failed expectations."""
-
-    def __init__(self, report: ValidationReport) -> None:
-        super().__init__(report.failure_summary())
-        self.report = report
-
-
-# --------------------------------------------------------------------------- settings
 
 
 # --------------------------------------------------------------------------- reading the marts
@@ -157,13 +79,34 @@ def _read_mart(con, mart: str):
     return frame
 
 
-def _read_marts(warehouse: Path, vars_: dict[str, Any]) -> tuple[list[_PreparedMart], list[SuiteResult]]:
+def _read_parameters(con) -> tuple[RunParameters | None, str]:
+    try:
+        return read_run_parameters(con), ""
+    except RunParametersError as exc:
+        logger.warning("%s", exc)
+        return None, str(exc)
+    except Exception as exc:  # a broken table: a failure of the suites that need it, not a crash
+        logger.exception("reading the run parameters failed")
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _failed_unrun(suite: SuiteDefinition, expectation_type: str, observed: str) -> SuiteResult:
+    return SuiteResult(
+        suite_name=suite.name,
+        mart=suite.mart,
+        evaluated=1,
+        failed=[FailedExpectation(expectation_type, observed=f"failed: {_short(observed)}")],
+    )
+
+
+def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]]:
     import duckdb
 
     prepared: list[_PreparedMart] = []
     unread: list[SuiteResult] = []
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
+        run_parameters, parameters_error = _read_parameters(con)
         tables = {
             row[0]
             for row in con.execute(
@@ -173,35 +116,25 @@ def _read_marts(warehouse: Path, vars_: dict[str, Any]) -> tuple[list[_PreparedM
         for suite in SUITES.values():
             if suite.mart not in tables:
                 unread.append(
-                    SuiteResult(
-                        suite_name=suite.name,
-                        mart=suite.mart,
-                        evaluated=1,
-                        failed=[
-                            FailedExpectation(
-                                "mart_exists",
-                                observed=f"failed: {MARTS_SCHEMA}.{suite.mart} is missing from {warehouse.name}",
-                            )
-                        ],
-                    )
+                    _failed_unrun(suite, "mart_exists", f"{MARTS_SCHEMA}.{suite.mart} is missing from {warehouse.name}")
                 )
+                continue
+            if suite.needs_run_parameters and run_parameters is None:
+                unread.append(_failed_unrun(suite, "run_parameters", parameters_error))
                 continue
             try:
                 frame = _read_mart(con, suite.mart)
             except Exception as exc:  # e.g. a column type pandas cannot hold: a failure, not a crash
                 logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
-                observed = f"failed: {type(exc).__name__}: {_short(str(exc))}"
-                unread.append(
-                    SuiteResult(
-                        suite.name, suite.mart, evaluated=1, failed=[FailedExpectation("read_mart", observed=observed)]
-                    )
-                )
+                unread.append(_failed_unrun(suite, "read_mart", f"{type(exc).__name__}: {exc}"))
                 continue
-            context = PrepareContext(con=con, project_vars=vars_)
+            context = PrepareContext(con=con, run_parameters=run_parameters, run_parameters_error=parameters_error)
             failures = []
             if suite.prepare is not None:
                 try:
                     frame = suite.prepare(frame, context)
+                except RunParametersError as exc:
+                    failures.append(FailedExpectation("run_parameters", observed=f"failed: {_short(str(exc))}"))
                 except Exception as exc:  # reported as a failure, never a silent skip
                     logger.exception("preparing %s for validation failed", suite.mart)
                     context.problem(f"{type(exc).__name__}: {exc}")
@@ -415,19 +348,15 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
     return outcome
 
 
-def validate_warehouse(
-    warehouse: Path,
-    docs_dir: Path | None,
-    build_vars: dict[str, Any],
-) -> ValidationReport:
+def validate_warehouse(warehouse: Path, docs_dir: Path | None) -> ValidationReport:
     """Validate every registered mart of `warehouse`; build Data Docs into `docs_dir`.
 
     Args:
-        warehouse: the DuckDB build warehouse (opened read-only; closed before GX runs).
+        warehouse: the DuckDB build warehouse (opened read-only; closed before GX runs). The
+            parameters of the build (as-of date, churn window, grains, ...) are read from its
+            intermediate.int_run_parameters, which dbt built with the marts.
         docs_dir: folder for the Data Docs site (created; `index.html` is the entry page);
             None validates without writing Data Docs (the tests of the suites do).
-        build_vars: the dbt vars the build of `warehouse` used, as dbt resolved them (the pipeline
-            reads them from the build's manifest.json: flows.dbt_artifacts.manifest_vars).
 
     Returns the report; does not raise when expectations fail (the caller decides).
     """
@@ -435,7 +364,7 @@ def validate_warehouse(
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise FileNotFoundError(f"build warehouse {warehouse} does not exist: run the load and dbt build first")
-    prepared, unread = _read_marts(warehouse, dict(build_vars))
+    prepared, unread = _read_marts(warehouse)
 
     report = ValidationReport(success=False)
     by_mart: dict[str, SuiteResult] = {r.mart: r for r in unread}
