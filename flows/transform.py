@@ -84,6 +84,17 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else "dbt"
 
 
+def node_name(unique_id: str) -> str:
+    """The name a person knows a node by: `model.customer_value.orders` -> orders, a generic test
+    `test.customer_value.unique_orders_order_id.eb544cb895` -> unique_orders_order_id (not its hash),
+    `unit_test.customer_value.orders.some_test` -> orders.some_test."""
+    kind, _, rest = unique_id.partition(".")
+    _package, _, name = rest.partition(".")
+    if kind == "unit_test":
+        return name
+    return name.split(".")[0]
+
+
 def run_dbt(
     args: list[str],
     warehouse: Path,
@@ -125,9 +136,7 @@ def run_dbt(
             unique_id: str = item["unique_id"]
             result.nodes.append(
                 NodeResult(
-                    name=unique_id.split(".")[-1]
-                    if not unique_id.startswith("unit_test.")
-                    else unique_id.split(".", 2)[-1],
+                    name=node_name(unique_id),
                     resource_type=unique_id.split(".")[0],
                     status=str(item.get("status")),
                     message=str(item.get("message") or ""),

@@ -292,3 +292,19 @@ def test_a_missing_exports_folder_fails_at_once(prefect_server: None, tmp_path: 
     assert not completed
     assert runs == 1
     assert isinstance(error, FileNotFoundError) and "does not exist" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "name"),
+    [
+        ("model.customer_value.orders", "orders"),
+        ("test.customer_value.unique_orders_order_id.eb544cb895", "unique_orders_order_id"),
+        ("test.customer_value.assert_customer_audit_figures_balance", "assert_customer_audit_figures_balance"),
+        ("unit_test.customer_value.orders.completed_orders_are_numbered", "orders.completed_orders_are_numbered"),
+        ("seed.customer_value.currency_rates", "currency_rates"),
+    ],
+)
+def test_failing_dbt_nodes_are_named_as_people_know_them_not_by_hash(unique_id: str, name: str) -> None:
+    from flows.transform import node_name
+
+    assert node_name(unique_id) == name
