@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
+from flows.errors import is_lock_message
 
 
 @dataclass
@@ -43,6 +44,8 @@ class DbtResult:
     nodes: list[NodeResult] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     unit_tests_skipped: bool = False  # the code and vars were those of a build that passed them
+    #: DuckDB's lock error when dbt could not open the warehouse (another process writes it), from dbt's log
+    lock_error: str = ""
     full_refresh: bool = False
     code_changed: bool = False  # the dbt code or vars differ from the last successful build's
 
@@ -121,6 +124,8 @@ def run_dbt(
     env = {**os.environ, ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)
+    log_file = target_path / "logs" / "dbt.log"
+    log_offset = log_file.stat().st_size if log_file.exists() else 0
     completed = subprocess.run(
         command,
         cwd=PROJECT_DIR,
@@ -129,6 +134,8 @@ def run_dbt(
         check=False,
     )
     result = DbtResult(command=command, return_code=completed.returncode)
+    if completed.returncode != 0:
+        result.lock_error = _lock_error_in_log(log_file, log_offset)
     if run_results.exists():
         data = json.loads(run_results.read_text())
         result.elapsed_seconds = float(data.get("elapsed_time") or 0.0)
@@ -144,6 +151,21 @@ def run_dbt(
                 )
             )
     return result
+
+
+def _lock_error_in_log(log_file: Path, offset: int) -> str:
+    """DuckDB's lock error in what this invocation wrote to dbt's log ('' when there is none): dbt
+    reports a warehouse it cannot open only there, as a runtime error with exit code 2."""
+    if not log_file.exists():
+        return ""
+    with log_file.open("rb") as handle:
+        handle.seek(offset)
+        text = handle.read().decode("utf-8", errors="replace")
+    for line in text.splitlines():
+        if is_lock_message(line):
+            start = min((i for i in (line.find("IO Error"), line.find("Could not set lock")) if i >= 0), default=0)
+            return line[start:].strip()
+    return ""
 
 
 #: Folders and files whose content the unit tests' outcome depends on.
@@ -199,6 +221,10 @@ def build(
     result.full_refresh = full_refresh
     result.code_changed = code_changed
     if not result.success:
+        if result.lock_error:  # another process holds the warehouse: a retry can cure it
+            from flows.resilience import WarehouseLocked
+
+            raise WarehouseLocked(warehouse, result.lock_error)
         raise DbtError(result)
     if code_changed and unit_tests:  # a full refresh on this code passed its unit tests
         last_build.write_text(fingerprint + "\n")

@@ -91,6 +91,25 @@ def test_a_warehouse_locked_by_another_process_is_a_transient_error(warehouse: P
     resilience.ensure_warehouse_writable(warehouse)  # free again
 
 
+@pytest.mark.integration
+def test_a_dbt_build_on_a_warehouse_another_process_writes_is_a_transient_error_naming_the_holder(
+    warehouse: Path, tmp_path: Path
+) -> None:
+    """Two real processes: dbt cannot open a file another process writes (the check before dbt can
+    lose that race). dbt says so only in its log and exits with 2; the build raises WarehouseLocked,
+    which the task retries, naming the holder's PID instead of 'dbt exited with code 2'."""
+    from flows import transform
+
+    holder = hold_write_lock(warehouse)
+    try:
+        with pytest.raises(resilience.WarehouseLocked) as raised:
+            transform.build(warehouse, tmp_path / "target", unit_tests=False, quiet=True)
+    finally:
+        holder.communicate("")
+    assert f"(PID {holder.pid})" in str(raised.value) and "in use by another process" in str(raised.value)
+    assert resilience.is_retryable(raised.value)
+
+
 # --------------------------------------------------------------------------- retry or fail fast
 
 
