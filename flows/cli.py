@@ -271,6 +271,55 @@ def deploy(
     console.print(f"Start a worker where the warehouse lives: prefect worker start --pool {pool}")
 
 
+@app.command()
+def erase(
+    customer: list[str] = typer.Option(..., "--customer", help="customer_id to erase (repeat for several)."),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the erasure log, e.g. a ticket number)."),
+    exports: LandingExports = None,
+    warehouse: BuildWarehouse = None,
+    published: PublishedFile = None,
+    dbt_vars: DbtVars = None,
+) -> None:
+    """Right to erasure (GDPR art. 17): remove every personal datum of the customers from the warehouse,
+    rebuild every model from raw, validate and publish; their orders stay under an unlinkable key so that
+    the figures of closed periods do not change. Later exports of them are quarantined (`erased`)."""
+    import shutil
+
+    from flows.erasure import erase_customers
+
+    paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
+    parsed_vars = _parse_vars(dbt_vars)
+    try:
+        report = erase_customers(paths.warehouse, customer, reason)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    except Exception as exc:
+        fail(one_line(exc))
+    touched = ", ".join(f"{table} {n:,}" for table, n in report.rows_touched.items())
+    console.print(f"Erased {report.customers} customer(s) from raw: rows touched: {touched}", highlight=False)
+    for unknown in report.unknown_ids:
+        console.print(f"[yellow]{unknown}: not found in raw[/] (logged: later exports of it are quarantined)")
+    # Data Docs of earlier runs may show values of failed rows: they go, the run writes new ones
+    shutil.rmtree(paths.output / "data_docs", ignore_errors=True)
+    if not paths.exports.is_dir():
+        paths.exports.mkdir(parents=True)
+    from flows.pipeline import customer_value_pipeline
+    from flows.summary.terminal import print_run_report
+
+    try:
+        summary = customer_value_pipeline(
+            exports=str(paths.exports),
+            warehouse=str(paths.warehouse),
+            published=str(paths.published),
+            full_refresh=True,
+            dbt_vars=parsed_vars,
+        )
+    except Exception as exc:
+        fail(f"erased from raw, but the rebuild failed (run `python -m flows run --full-refresh`): {one_line(exc)}")
+    if summary.report is not None:
+        print_run_report(summary.report, console)
+
+
 def main() -> None:
     try:
         app()

@@ -387,6 +387,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
                     entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)"
                 )
             )
+            _quarantine_erased_customers(con, entity)
             line = _line_expression(con, is_parquet, rejected, rows_read)
             columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
             con.execute(
@@ -451,6 +452,31 @@ def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
     return [(p, entity_for_file(p.name)) for p in files]
 
 
+def _prepare_erased_customers(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """The keyed hashes of erased customers (flows/erasure.py) and their key, as temp tables."""
+    from flows.erasure import ensure_erasure_log, erasure_key
+
+    ensure_erasure_log(con)
+    key = erasure_key(warehouse)
+    con.execute("create or replace temp table _erased_hashes as select distinct customer_key_hash from raw.erasure_log")
+    con.execute("create or replace temp table _erasure_key as select ? as key", [key or ""])
+
+
+def _quarantine_erased_customers(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """A row of an erased customer (GDPR art. 17) is quarantined with reason `erased`, never loaded again."""
+    from flows.erasure import ERASED_REASON
+
+    if "customer_id" not in entity.column_names:
+        return
+    con.execute(
+        f"""update _checked set _reason = coalesce(_reason || '; ', '') || {quote_literal(ERASED_REASON)},
+                               _record = null  -- the quarantine keeps no personal datum of theirs
+            where customer_id is not null
+              and (select key from _erasure_key) <> ''
+              and sha256((select key from _erasure_key) || customer_id) in (select customer_key_hash from _erased_hashes)"""
+    )
+
+
 def load_exports(
     warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None
 ) -> LoadReport:
@@ -460,6 +486,7 @@ def load_exports(
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
         ensure_raw_schema(con)
+        _prepare_erased_customers(con, warehouse)
         for path, entity in candidates:
             if entity is None:
                 report.files.append(
