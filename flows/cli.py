@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from flows.config import DEFAULT_EXPORTS, Paths, configure_prefect_defaults, parse_dbt_vars
+from flows.config import DEFAULT_EXPORTS, DEFAULT_SETTLE_SECONDS, Paths, configure_prefect_defaults, parse_dbt_vars
 from flows.errors import one_line
 
 if TYPE_CHECKING:
@@ -102,6 +102,13 @@ def run(
         "They reach the dbt build, the GX suites, the summary and the publication; vars that differ from the last "
         "build's make the run a full refresh.",
     ),
+    settle_seconds: float = typer.Option(
+        DEFAULT_SETTLE_SECONDS,
+        "--settle-seconds",
+        min=0,
+        help="An export file modified less than this long ago may still be being written: the load waits and "
+        "retries (as the scheduled deployments do). 0 loads what is there.",
+    ),
 ) -> None:
     """Load the exports, build the marts with dbt, validate them with Great Expectations and publish them."""
     paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
@@ -121,6 +128,7 @@ def run(
             published=str(paths.published),
             full_refresh=full_refresh,
             dbt_vars=parsed_vars,
+            settle_seconds=settle_seconds,
         )
     except Exception as exc:  # one line a user can act on; the flow run's log has the detail
         fail(one_line(exc))

@@ -28,6 +28,8 @@ DEFAULT_EXPORTS = PROJECT_DIR / "data" / "exports"
 DEFAULT_OUTPUT = PROJECT_DIR / "warehouse" / "output"
 DEFAULT_NIGHTLY_CRON = "0 2 * * *"
 DEFAULT_INTRADAY_CRON = "*/15 * * * *"
+#: An export file modified less than this many seconds ago may still be being written (run and deployments).
+DEFAULT_SETTLE_SECONDS = 10.0
 DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
 

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flows.config import PROJECT_DIR, Paths, settings
+from flows.config import DEFAULT_SETTLE_SECONDS, PROJECT_DIR, Paths, settings
 
 if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
 #: Scheduled runs race with files being uploaded: a file must be unchanged this long before it is loaded.
-SCHEDULED_SETTLE_SECONDS = 10.0
+SCHEDULED_SETTLE_SECONDS = DEFAULT_SETTLE_SECONDS
 TAGS = ["customer-value-warehouse"]
 ENTRYPOINT = "flows/pipeline.py:customer_value_pipeline"
 
