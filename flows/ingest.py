@@ -28,6 +28,11 @@ from flows.contract import ENTITIES, Column, Entity, entity_for_file
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
+#: A number with one separator followed by exactly three digits and at most three digits before it
+#: (`1,234`, `1.234`, `12.345`): a thousands separator or a decimal one, nobody can tell.
+AMBIGUOUS_NUMBER = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
+#: A number with a non-zero digit after the cents (`1234.567`, `0,005`): never rounded.
+BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 
@@ -167,14 +172,25 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column) -> list[str]:
-    """SQL expressions that give a reason string when the column breaks the contract, else null."""
+def _reasons(column: Column, native: bool = False) -> list[str]:
+    """SQL expressions that give a reason string when the column breaks the contract, else null.
+    `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
+    which has a decimal point and no thousands separator."""
     v = _value(column)
     shown = f"left({v}, 40)"
     name = column.name
     reasons: list[str] = []
     if column.required:
         reasons.append(f"case when {v} is null then 'missing required field {name}' end")
+    if column.kind == "decimal":
+        # Never a guess, never rounded: `1,234` may be 1234 or 1.234, and `0,005` is not in cents.
+        ambiguous = "false" if native else f"regexp_full_match({v}, {quote_literal(AMBIGUOUS_NUMBER)})"
+        reasons.append(
+            f"case when {ambiguous} then '{name}: ambiguous separator (''' || {shown} || '''): "
+            f"a thousands separator or more decimals than cents' "
+            f"when regexp_full_match({v}, {quote_literal(BEYOND_CENTS)}) "
+            f"then '{name}: more decimals than cents (''' || {shown} || ''')' end"
+        )
     bad = {
         "timestamp": (f"try_cast({v} as timestamptz) is null", "not a timestamp"),
         "decimal": (f"{_parsed(column)} is null", "not a number"),
@@ -208,11 +224,13 @@ def _reasons(column: Column) -> list[str]:
     return reasons
 
 
-def check_query(entity: Entity, source: str) -> str:
+def check_query(entity: Entity, source: str, native: Iterable[str] = ()) -> str:
     """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
-    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract."""
+    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
+    `native`: contract columns the file stored as numbers (see `_reasons`)."""
+    native = set(native)
     typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c))
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native))
     return f"""
         select
           _pos,
@@ -246,13 +264,21 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     return delimiter, columns
 
 
-def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+NUMERIC_TYPES = {
+    f"{sign}{width}" for sign in ("", "U") for width in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+} | {"FLOAT", "DOUBLE"}
+
+
+def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, set[str]]:
     """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
-    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects."""
+    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects
+    and the columns the file stored as numbers (Parquet), whose text has no separator to guess."""
     con.execute("drop table if exists _incoming")
     con.execute("drop table if exists _rejects")
     literal = quote_literal(str(path))
     if path.name.lower().endswith(".parquet"):
+        described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
+        native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
         con.execute(
             f"""create temp table _incoming as
                 select * exclude (file_row_number), file_row_number as _pos
@@ -260,7 +286,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                       from read_parquet({literal}, file_row_number = true))"""
         )
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
-        return 0
+        return 0, native
     delimiter, header = _csv_header(path)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
     # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
@@ -284,7 +310,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     # Record positions in read order (DuckDB keeps insertion order), then the file line they came
     # from: line 1 is the header, rejected lines are skipped in the numbering of good records.
     con.execute("create or replace temp table _incoming as select *, rowid as _pos from _incoming")
-    return rejected
+    return rejected, set()
 
 
 def _line_expression(con: duckdb.DuckDBPyConnection, is_parquet: bool, rejected: int, total: int) -> str:
@@ -346,7 +372,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
     load_id = _next_load_id(con)
     file_name = quote_literal(path.name)
     try:
-        rejected = _read_into_temp(con, path)
+        rejected, native_headers = _read_into_temp(con, path)
     except (duckdb.Error, ValueError, UnicodeError) as exc:
         cause = str(exc).splitlines()[0]
         result = FileResult(path.name, entity.name, "rejected", message=f"unreadable file: {cause}", load_id=load_id)
@@ -384,7 +410,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
             con.execute(
                 "create or replace temp table _checked as "
                 + check_query(
-                    entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)"
+                    entity,
+                    f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    native=[name for name, header in mapping.items() if header in native_headers],
                 )
             )
             line = _line_expression(con, is_parquet, rejected, rows_read)

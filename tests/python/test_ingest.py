@@ -3,6 +3,7 @@ is lost (rows read = rows loaded + rows quarantined), and re-running never doubl
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ from flows.contract import ENTITIES, entity_for_file
 from flows.ingest import load_exports
 from tests.python.conftest import PROJECT_DIR, write
 
+AMBIGUOUS = "amount: ambiguous separator ('{}'): a thousands separator or more decimals than cents"
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
 
 
@@ -173,3 +175,58 @@ def test_dbt_sources_document_exactly_the_contract_columns() -> None:
                 ]
     for entity in ENTITIES:
         assert documented[entity.name] == entity.column_names, entity.name
+
+
+def manifest_counts(warehouse: Path, file_name: str) -> tuple[int, int, int]:
+    (counts,) = rows(
+        warehouse,
+        f"select rows_read, rows_loaded, rows_quarantined from raw.load_manifest where file_name = '{file_name}'",
+    )
+    return counts
+
+
+def test_ambiguous_amounts_and_amounts_beyond_cents_are_quarantined_never_guessed(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "orders_comma.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-01-05,completed,12.50,,,\n"  # line 2: good
+        + 'O2,C1,2025-01-05,completed,"1,234",,,\n'  # line 3: 1234 or 1.234?
+        + "O3,C1,2025-01-05,completed,1.234,,,\n"  # line 4: the same with a point
+        + "O4,C1,2025-01-05,completed,12.345,,,\n"  # line 5: 12345 or 12.345, either way not cents
+        + 'O5,C1,2025-01-05,completed,"0,005",,,\n'  # line 6: beyond cents
+        + "O6,C1,2025-01-05,completed,1234.5,0.500,,\n"  # line 7: good (trailing zeros change nothing)
+        + "O7,C1,2025-01-05,completed,1234.567,,,\n",  # line 8: beyond cents
+    )
+    write(
+        exports / "marketing_spend_semicolon.csv",
+        "month;channel;amount;currency\n2025-01;paid_search;12,50;EUR\n2025-01;email;1.234;EUR\n",
+    )
+    pq.write_table(
+        pa.table({"month": ["2025-02", "2025-03"], "channel": ["tv", "tv"], "amount": [1.234, 1234.0]}),
+        exports / "marketing_spend_typed.parquet",
+    )
+    load_exports(warehouse, exports)
+
+    assert rows(warehouse, "select order_id, amount, discount_amount from raw.orders order by order_id") == [
+        ("O1", Decimal("12.50"), None),
+        ("O6", Decimal("1234.50"), Decimal("0.50")),
+    ]
+    assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
+        ("marketing_spend_semicolon.csv", 3, AMBIGUOUS.format("1.234")),
+        ("marketing_spend_typed.parquet", 1, "amount: more decimals than cents ('1.234')"),
+        ("orders_comma.csv", 3, AMBIGUOUS.format("1,234")),
+        ("orders_comma.csv", 4, AMBIGUOUS.format("1.234")),
+        ("orders_comma.csv", 5, AMBIGUOUS.format("12.345")),
+        ("orders_comma.csv", 6, "amount: more decimals than cents ('0,005')"),
+        ("orders_comma.csv", 8, "amount: more decimals than cents ('1234.567')"),
+    ]
+    # a decimal comma in a ';' file still loads; a Parquet number has no separator to guess
+    assert rows(warehouse, "select channel, amount from raw.marketing_spend order by channel") == [
+        ("paid_search", Decimal("12.50")),
+        ("tv", Decimal("1234.00")),
+    ]
+    assert manifest_counts(warehouse, "orders_comma.csv") == (7, 2, 5)
+    assert manifest_counts(warehouse, "marketing_spend_semicolon.csv") == (2, 1, 1)
+    assert manifest_counts(warehouse, "marketing_spend_typed.parquet") == (2, 1, 1)
