@@ -158,7 +158,8 @@ def _parsed(column: Column) -> str:
             f"then replace({v}, ',', '.') else {v} end as decimal(18, 2))"
         )
     if column.kind == "integer":
-        return f"try_cast({v} as integer)"
+        # DuckDB rounds '7.5' to 8: a fraction that is not zero is no whole number, never rounded.
+        return f"case when not regexp_matches({v}, '[.,][0-9]*[1-9]') then try_cast({v} as integer) end"
     if column.kind == "boolean":
         trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
         falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)

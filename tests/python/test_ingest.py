@@ -230,3 +230,36 @@ def test_ambiguous_amounts_and_amounts_beyond_cents_are_quarantined_never_guesse
     assert manifest_counts(warehouse, "orders_comma.csv") == (7, 2, 5)
     assert manifest_counts(warehouse, "marketing_spend_semicolon.csv") == (2, 1, 1)
     assert manifest_counts(warehouse, "marketing_spend_typed.parquet") == (2, 1, 1)
+
+
+def test_scores_and_counts_that_are_not_whole_numbers_are_quarantined_never_rounded(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "survey_responses_halves.csv",
+        "response_id,customer_id,responded_at,touchpoint_type,touchpoint_id,nps,ces,csat,comment\n"
+        "R1,C1,2025-01-06,order,O1,7,4,5,\n"  # line 2: good
+        "R2,C1,2025-01-06,order,O1,7.5,,,\n"  # line 3
+        "R3,C1,2025-01-06,order,O1,,4.5,,\n"  # line 4
+        'R4,C1,2025-01-06,order,O1,"8,5",,4.0,\n',  # line 5: 4.0 alone would be whole
+    )
+    write(
+        exports / "contacts_halves.csv",
+        "contact_id,customer_id,contacted_at,channel,transfers\n"
+        "K1,C1,2025-01-06,phone,1.5\nK2,C1,2025-01-06,phone,2\nK3,C1,2025-01-06,chat,0.0\n",
+    )
+    load_exports(warehouse, exports)
+
+    assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
+        ("contacts_halves.csv", 2, "transfers: not a whole number ('1.5')"),
+        ("survey_responses_halves.csv", 3, "nps: not a whole number ('7.5')"),
+        ("survey_responses_halves.csv", 4, "ces: not a whole number ('4.5')"),
+        ("survey_responses_halves.csv", 5, "nps: not a whole number ('8,5')"),
+    ]
+    assert rows(warehouse, "select response_id, nps, ces, csat from raw.survey_responses") == [("R1", 7, 4, 5)]
+    assert rows(warehouse, "select contact_id, transfers from raw.contacts order by contact_id") == [
+        ("K2", 2),
+        ("K3", 0),
+    ]
+    assert manifest_counts(warehouse, "survey_responses_halves.csv") == (4, 1, 3)
+    assert manifest_counts(warehouse, "contacts_halves.csv") == (3, 2, 1)
