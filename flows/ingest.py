@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -33,6 +34,10 @@ RAW_SCHEMA = "raw"
 AMBIGUOUS_NUMBER = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
 #: A number with a non-zero digit after the cents (`1234.567`, `0,005`): never rounded.
 BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
+#: The plausibility window of timestamps (see `TimestampWindow`): nothing a person means lies before it.
+EARLIEST_TIMESTAMP = date(2000, 1, 1)
+#: ... or more than this many days after the load day.
+DAYS_AFTER_LOAD_DAY = 1
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 
@@ -46,6 +51,19 @@ SQL_TYPES = {
     "enum": "varchar",
     "currency": "varchar",
 }
+
+
+@dataclass(frozen=True)
+class TimestampWindow:
+    """The days a timestamp a person means can fall on, both included. A timestamp outside them
+    (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999 would move the
+    as-of date of every figure. Compared as written (an offset is not applied)."""
+
+    earliest: date = EARLIEST_TIMESTAMP
+    latest: date | None = None  # None: the load day (today) + DAYS_AFTER_LOAD_DAY
+
+    def bounds(self) -> tuple[date, date]:
+        return self.earliest, self.latest or date.today() + timedelta(days=DAYS_AFTER_LOAD_DAY)
 
 
 @dataclass
@@ -173,10 +191,10 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column, native: bool = False) -> list[str]:
+def _reasons(column: Column, native: bool = False, window: tuple[date, date] | None = None) -> list[str]:
     """SQL expressions that give a reason string when the column breaks the contract, else null.
     `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
-    which has a decimal point and no thousands separator."""
+    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps."""
     v = _value(column)
     shown = f"left({v}, 40)"
     name = column.name
@@ -203,6 +221,15 @@ def _reasons(column: Column, native: bool = False) -> list[str]:
     if column.kind in bad:
         condition, label = bad[column.kind]
         reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+    if column.kind == "timestamp":
+        earliest, latest = window or TimestampWindow().bounds()
+        written = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
+        reasons.append(
+            f"case when {written} < timestamp '{earliest.isoformat()}' "
+            f"or {written} >= timestamp '{(latest + timedelta(days=1)).isoformat()}' "
+            f"then '{name}: ''' || {shown} || ''' is outside the plausible window "
+            f"{earliest.isoformat()} to {latest.isoformat()}' end"
+        )
     if column.kind == "enum":
         allowed = ", ".join(quote_literal(a) for a in column.allowed)
         reasons.append(
@@ -225,13 +252,15 @@ def _reasons(column: Column, native: bool = False) -> list[str]:
     return reasons
 
 
-def check_query(entity: Entity, source: str, native: Iterable[str] = ()) -> str:
+def check_query(entity: Entity, source: str, native: Iterable[str] = (), window: TimestampWindow | None = None) -> str:
     """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
     typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
-    `native`: contract columns the file stored as numbers (see `_reasons`)."""
+    `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
+    days of timestamps (default: `TimestampWindow()`)."""
     native = set(native)
+    bounds = (window or TimestampWindow()).bounds()
     typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native))
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native, bounds))
     return f"""
         select
           _pos,
@@ -363,7 +392,13 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple[
     return (row[0], row[1]) if row else None
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id: str = "") -> FileResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: Entity,
+    run_id: str = "",
+    window: TimestampWindow | None = None,
+) -> FileResult:
     """Load one export file (see the module docstring). Idempotent by content hash."""
     content_hash = file_sha256(path)
     seen = _already_loaded(con, content_hash)
@@ -414,6 +449,7 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
                     entity,
                     f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)",
                     native=[name for name, header in mapping.items() if header in native_headers],
+                    window=window,
                 )
             )
             line = _line_expression(con, is_parquet, rejected, rows_read)
@@ -481,10 +517,19 @@ def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
 
 
 def load_exports(
-    warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None
+    warehouse: Path,
+    exports_dir: Path,
+    run_id: str = "",
+    files: Iterable[Path] | None = None,
+    earliest_timestamp: date = EARLIEST_TIMESTAMP,
+    latest_timestamp: date | None = None,
 ) -> LoadReport:
-    """Load every export file of a folder into the warehouse (see the module docstring)."""
+    """Load every export file of a folder into the warehouse (see the module docstring).
+
+    A timestamp before `earliest_timestamp` or after `latest_timestamp` (default: the load day,
+    today, + 1 day) is quarantined as implausible."""
     report = LoadReport()
+    window = TimestampWindow(earliest_timestamp, latest_timestamp or TimestampWindow().bounds()[1])
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
@@ -495,5 +540,5 @@ def load_exports(
                     FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
                 )
                 continue
-            report.files.append(load_file(con, path, entity, run_id))
+            report.files.append(load_file(con, path, entity, run_id, window))
     return report

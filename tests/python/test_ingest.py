@@ -3,6 +3,7 @@ is lost (rows read = rows loaded + rows quarantined), and re-running never doubl
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -263,3 +264,46 @@ def test_scores_and_counts_that_are_not_whole_numbers_are_quarantined_never_roun
     ]
     assert manifest_counts(warehouse, "survey_responses_halves.csv") == (4, 1, 3)
     assert manifest_counts(warehouse, "contacts_halves.csv") == (3, 2, 1)
+
+
+def test_timestamps_outside_the_plausible_window_are_quarantined(exports: Path, warehouse: Path) -> None:
+    write(
+        exports / "orders_dates.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-03-05 10:00:00,completed,1,,,\n"  # line 2: good
+        + "O2,C1,infinity,completed,1,,,\n"  # line 3
+        + "O3,C1,epoch,completed,1,,,\n"  # line 4
+        + "O4,C1,1900-01-01,completed,1,,,\n"  # line 5
+        + "O5,C1,2999-01-01 10:00,completed,1,,,\n"  # line 6
+        + "O6,C1,2000-01-01T00:00:00+01:00,completed,1,,,\n"  # line 7: good, first day of the window
+        + "O7,C1,2025-03-31 23:59:59,completed,1,,,\n"  # line 8: good, last day of the window
+        + "O8,C1,2025-04-01,completed,1,,,\n"  # line 9: a day too late
+        + "O9,C1,1999-12-31T23:30:00Z,completed,1,,,\n",  # line 10: compared as written
+    )
+    load_exports(warehouse, exports, latest_timestamp=date(2025, 3, 31))
+
+    window = "is outside the plausible window 2000-01-01 to 2025-03-31"
+    assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
+        (3, f"ordered_at: 'infinity' {window}"),
+        (4, f"ordered_at: 'epoch' {window}"),
+        (5, f"ordered_at: '1900-01-01' {window}"),
+        (6, f"ordered_at: '2999-01-01 10:00' {window}"),
+        (9, f"ordered_at: '2025-04-01' {window}"),
+        (10, f"ordered_at: '1999-12-31T23:30:00Z' {window}"),
+    ]
+    assert rows(warehouse, "select order_id from raw.orders order by order_id") == [("O1",), ("O6",), ("O7",)]
+    assert manifest_counts(warehouse, "orders_dates.csv") == (9, 3, 6)
+
+
+def test_the_plausible_window_ends_the_day_after_the_load_day_by_default(exports: Path, warehouse: Path) -> None:
+    tomorrow, later = date.today() + timedelta(days=1), date.today() + timedelta(days=2)
+    write(
+        exports / "customers_soon.csv",
+        f"customer_id,created_at\nC1,{tomorrow} 23:00\nC2,{later} 00:00\nC3,1999-12-31\n",
+    )
+    load_exports(warehouse, exports, earliest_timestamp=date(1990, 1, 1))
+    assert rows(warehouse, "select customer_id from raw.customers order by 1") == [("C1",), ("C3",)]
+    assert rows(warehouse, "select line, reason from raw.quarantine") == [
+        (3, f"created_at: '{later} 00:00' is outside the plausible window 1990-01-01 to {tomorrow}")
+    ]
+    assert manifest_counts(warehouse, "customers_soon.csv") == (3, 2, 1)
