@@ -38,6 +38,8 @@ BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
 EARLIEST_TIMESTAMP = date(2000, 1, 1)
 #: ... or more than this many days after the load day.
 DAYS_AFTER_LOAD_DAY = 1
+#: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
+ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 
@@ -210,8 +212,16 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
             f"when regexp_full_match({v}, {quote_literal(BEYOND_CENTS)}) "
             f"then '{name}: more decimals than cents (''' || {shown} || ''')' end"
         )
+    zone_named = f"regexp_full_match({v}, {quote_literal(ZONE_NAME)})"
+    if column.kind == "timestamp":
+        # DuckDB reads `UTC`, `PST`, `America/New_York` (and `IST` as India, `Etc/GMT+1` as UTC-1), but
+        # staging converts offsets only: a zone name would be read as reporting time, on the wrong day.
+        reasons.append(
+            f"case when {zone_named} then '{name}: a time zone name is not accepted, "
+            f"write an offset such as +01:00 (''' || {shown} || ''')' end"
+        )
     bad = {
-        "timestamp": (f"try_cast({v} as timestamptz) is null", "not a timestamp"),
+        "timestamp": (f"try_cast({v} as timestamptz) is null and not {zone_named}", "not a timestamp"),
         "decimal": (f"{_parsed(column)} is null", "not a number"),
         "integer": (f"{_parsed(column)} is null", "not a whole number"),
         "boolean": (f"{_parsed(column)} is null", "not a boolean"),

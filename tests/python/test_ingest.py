@@ -307,3 +307,30 @@ def test_the_plausible_window_ends_the_day_after_the_load_day_by_default(exports
         (3, f"created_at: '{later} 00:00' is outside the plausible window 1990-01-01 to {tomorrow}")
     ]
     assert manifest_counts(warehouse, "customers_soon.csv") == (3, 2, 1)
+
+
+def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_time(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "orders_zones.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-03-05 23:30:00+00:00,completed,1,,,\n"  # line 2: good, an offset
+        + "O2,C1,2025-03-05 23:30:00 UTC,completed,1,,,\n"  # line 3
+        + "O3,C1,2025-03-05 18:30:00 America/New_York,completed,1,,,\n"  # line 4
+        + "O4,C1,2025-03-05T23:30:00Z,completed,1,,,\n"  # line 5: good, Z is an offset
+        + "O5,C1,2025-03-05 10:00 CEST,completed,1,,,\n",  # line 6: DuckDB does not even read this one
+    )
+    load_exports(warehouse, exports)
+
+    fix = "a time zone name is not accepted, write an offset such as +01:00"
+    assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
+        (3, f"ordered_at: {fix} ('2025-03-05 23:30:00 UTC')"),
+        (4, f"ordered_at: {fix} ('2025-03-05 18:30:00 America/New_York')"),
+        (6, f"ordered_at: {fix} ('2025-03-05 10:00 CEST')"),
+    ]
+    assert rows(warehouse, "select order_id, ordered_at from raw.orders order by order_id") == [
+        ("O1", "2025-03-05 23:30:00+00:00"),
+        ("O4", "2025-03-05T23:30:00Z"),
+    ]
+    assert manifest_counts(warehouse, "orders_zones.csv") == (5, 2, 3)
