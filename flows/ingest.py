@@ -17,7 +17,9 @@ latest (the row from the file loaded last wins, by key).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +42,10 @@ EARLIEST_TIMESTAMP = date(2000, 1, 1)
 DAYS_AFTER_LOAD_DAY = 1
 #: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
 ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
+#: Column names the loader gives its own columns (temp tables and raw): a file that uses one is rejected.
+RESERVED_COLUMNS = ("_pos", "_file", "_line", "_load_id", "_loaded_at", "_record", "_reason")
+#: What reading a file that cannot be read raises (corrupt or truncated gzip, not UTF-8, not a CSV).
+UNREADABLE = (duckdb.Error, OSError, EOFError, ValueError, UnicodeError, zlib.error, csv.Error)
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 
@@ -66,6 +72,10 @@ class TimestampWindow:
 
     def bounds(self) -> tuple[date, date]:
         return self.earliest, self.latest or date.today() + timedelta(days=DAYS_AFTER_LOAD_DAY)
+
+
+class RejectedFile(ValueError):
+    """A file the loader does not read, with the reason (`file rejected: ...`)."""
 
 
 @dataclass
@@ -286,7 +296,6 @@ def check_query(entity: Entity, source: str, native: Iterable[str] = (), window:
 def _csv_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter and column names of a CSV export, from its header line
     (`,` by contract; `;` and tab from European spreadsheet tools are accepted too)."""
-    import csv
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -309,6 +318,15 @@ NUMERIC_TYPES = {
 } | {"FLOAT", "DOUBLE"}
 
 
+def _refuse_reserved(header: list[str]) -> None:
+    used = [name for name in header if name.strip().lower() in RESERVED_COLUMNS]
+    if used:
+        raise RejectedFile(
+            f"file rejected: column {', '.join(used)} has a name the loader uses itself "
+            f"({', '.join(RESERVED_COLUMNS)}); rename or drop it"
+        )
+
+
 def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, set[str]]:
     """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
     and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects
@@ -319,6 +337,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, se
     if path.name.lower().endswith(".parquet"):
         described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
         native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
+        _refuse_reserved([name for name, *_ in described])
         con.execute(
             f"""create temp table _incoming as
                 select * exclude (file_row_number), file_row_number as _pos
@@ -328,6 +347,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, se
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
         return 0, native
     delimiter, header = _csv_header(path)
+    _refuse_reserved(header)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
     # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
     columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
@@ -419,9 +439,10 @@ def load_file(
     file_name = quote_literal(path.name)
     try:
         rejected, native_headers = _read_into_temp(con, path)
-    except (duckdb.Error, ValueError, UnicodeError) as exc:
-        cause = str(exc).splitlines()[0]
-        result = FileResult(path.name, entity.name, "rejected", message=f"unreadable file: {cause}", load_id=load_id)
+    except UNREADABLE as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = cause if isinstance(exc, RejectedFile) else f"unreadable file: {cause}"
+        result = FileResult(path.name, entity.name, "rejected", message=message, load_id=load_id)
         _record_manifest(con, result, path, content_hash, run_id)
         return result
 

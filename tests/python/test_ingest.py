@@ -3,6 +3,7 @@ is lost (rows read = rows loaded + rows quarantined), and re-running never doubl
 
 from __future__ import annotations
 
+import gzip
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -334,3 +335,47 @@ def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_
         ("O4", "2025-03-05T23:30:00Z"),
     ]
     assert manifest_counts(warehouse, "orders_zones.csv") == (5, 2, 3)
+
+
+def test_a_file_that_cannot_be_read_is_rejected_by_name_and_the_others_still_load(
+    exports: Path, warehouse: Path
+) -> None:
+    good = "O1,C1,2025-01-05,completed,1,,,\n"
+    body = (ORDERS_HEADER + "".join(f"T{i},C1,2025-01-05,completed,1,,,\n" for i in range(20_000))).encode()
+    compressed = gzip.compress(body)
+    (exports / "orders_a_corrupt.csv.gz").write_bytes(b"not gzip at all\n")
+    (exports / "orders_b_truncated.csv.gz").write_bytes(compressed[: len(compressed) // 2])
+    write(exports / "orders_c_pos.csv", ORDERS_HEADER.strip() + ",_pos\n" + good.strip() + ",1\n")
+    write(exports / "orders_d_load_id.csv", ORDERS_HEADER.strip() + ",_LOAD_ID\n" + good.strip() + ",1\n")
+    pq.write_table(pa.table({"order_id": ["P1"], "_file": ["x.csv"]}), exports / "orders_e_file.parquet")
+    (exports / "orders_f_garbage.parquet").write_bytes(b"PAR1 garbage")
+    write(exports / "orders_g_good.csv", ORDERS_HEADER + good)
+    report = load_exports(warehouse, exports)
+
+    reserved = "has a name the loader uses itself (_pos, _file, _line, _load_id, _loaded_at, _record, _reason)"
+    results = {f.file_name: (f.status, f.message) for f in report.files}
+    assert results["orders_a_corrupt.csv.gz"] == ("rejected", "unreadable file: Not a gzipped file (b'no')")
+    assert results["orders_b_truncated.csv.gz"][0] == "rejected"
+    assert results["orders_b_truncated.csv.gz"][1].startswith("unreadable file: IO Error: Unexpected end of GZIP")
+    assert results["orders_c_pos.csv"] == ("rejected", f"file rejected: column _pos {reserved}; rename or drop it")
+    assert results["orders_d_load_id.csv"] == (
+        "rejected",
+        f"file rejected: column _LOAD_ID {reserved}; rename or drop it",
+    )
+    assert results["orders_e_file.parquet"] == (
+        "rejected",
+        f"file rejected: column _file {reserved}; rename or drop it",
+    )
+    assert results["orders_f_garbage.parquet"][0] == "rejected"
+    assert results["orders_f_garbage.parquet"][1].startswith("unreadable file: Invalid Input Error:")
+    assert results["orders_g_good.csv"] == ("loaded", "")
+    # every file is in the manifest with its reason; the good one loaded
+    manifest = rows(
+        warehouse, "select file_name, status, message, rows_read, rows_loaded, rows_quarantined from raw.load_manifest"
+    )
+    assert {(name, status, message) for name, status, message, *_ in manifest} == {
+        (name, status, message or None) for name, (status, message) in results.items()
+    }
+    assert all(read == loaded + quarantined for *_, read, loaded, quarantined in manifest)
+    assert rows(warehouse, "select order_id, _file from raw.orders") == [("O1", "orders_g_good.csv")]
+    assert manifest_counts(warehouse, "orders_g_good.csv") == (1, 1, 0)
