@@ -538,13 +538,35 @@ def _record_manifest(
 
 
 def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
-    """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first."""
+    """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first.
+    Entries named like an export that are no file (a directory, a dangling symbolic link) are listed
+    too, so that the load reports them as ignored instead of skipping them in silence."""
     if not exports_dir.is_dir():
         raise FileNotFoundError(
             f"exports folder {exports_dir} does not exist (generate one with `python -m flows generate`)"
         )
-    files = sorted(p for p in exports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in exports_dir.iterdir()
+        if not p.name.startswith(".") and (p.is_file() or entity_for_file(p.name) is not None)
+    )
     return [(p, entity_for_file(p.name)) for p in files]
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why `path`, named like an export, is not loaded: it is no regular file (or None: it is one)."""
+    if path.is_file():
+        return None
+    if path.is_symlink():
+        target = path.readlink()
+        if path.is_dir():
+            return f"a symbolic link to a directory ({target}), not an export file; not loaded"
+        return f"a symbolic link to a file that does not exist ({target}); not loaded"
+    if path.is_dir():
+        return "a directory, not an export file; not loaded"
+    if not path.exists():
+        return "no such file; not loaded"
+    return "not a regular file; not loaded"
 
 
 def load_exports(
@@ -570,6 +592,10 @@ def load_exports(
                 report.files.append(
                     FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
                 )
+                continue
+            not_a_file = _not_a_file(path)
+            if not_a_file:
+                report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
                 continue
             report.files.append(load_file(con, path, entity, run_id, window))
     return report

@@ -379,3 +379,26 @@ def test_a_file_that_cannot_be_read_is_rejected_by_name_and_the_others_still_loa
     assert all(read == loaded + quarantined for *_, read, loaded, quarantined in manifest)
     assert rows(warehouse, "select order_id, _file from raw.orders") == [("O1", "orders_g_good.csv")]
     assert manifest_counts(warehouse, "orders_g_good.csv") == (1, 1, 0)
+
+
+def test_a_directory_or_dangling_symlink_named_like_an_export_is_reported_as_ignored(
+    exports: Path, warehouse: Path
+) -> None:
+    (exports / "orders_2025-01.csv").mkdir()
+    (exports / "customers_2025-01.csv").symlink_to(exports / "gone.csv")
+    (exports / "archive").mkdir()  # named like no export: not listed, as before
+    write(exports / "orders_2025-02.csv", ORDERS_HEADER + "O1,C1,2025-02-05,completed,1,,,\n")
+    report = load_exports(warehouse, exports)
+
+    assert [(f.file_name, f.entity, f.status, f.message) for f in report.files] == [
+        (
+            "customers_2025-01.csv",
+            "customers",
+            "ignored",
+            f"a symbolic link to a file that does not exist ({exports / 'gone.csv'}); not loaded",
+        ),
+        ("orders_2025-01.csv", "orders", "ignored", "a directory, not an export file; not loaded"),
+        ("orders_2025-02.csv", "orders", "loaded", ""),
+    ]
+    assert rows(warehouse, "select order_id from raw.orders") == [("O1",)]
+    assert manifest_counts(warehouse, "orders_2025-02.csv") == (1, 1, 0)
