@@ -6,13 +6,16 @@ then, in one transaction per file:
 
 - the rows that keep the contract are appended to `raw.<entity>` with the file and line
   they came from;
-- the rows that break it go to `raw.quarantine` with the file, line and every reason;
+- the rows that break it go to `raw.quarantine` with the file, line and every reason; a value
+  that would have to be guessed, rounded or reinterpreted (`1,234`, `0,005`, NPS `7.5`, a year
+  2999, a zone name) breaks it too: nothing is loaded as a different value;
 - one row in `raw.load_manifest` records the file's content hash and its counts, where
   rows_read = rows_loaded + rows_quarantined always holds.
 
-A file whose content hash is already in the manifest is skipped, so re-running a load
-never double counts. Raw tables keep every version of a record; staging keeps the
-latest (the row from the file loaded last wins, by key).
+A file that cannot be read (a corrupt `.csv.gz`, a header using a loader column name) is rejected
+with its reason in the manifest, and the other files still load. A file whose content hash is
+already in the manifest is skipped, so re-running a load never double counts. Raw tables keep
+every version of a record; staging keeps the latest (the row from the file loaded last wins, by key).
 """
 
 from __future__ import annotations
