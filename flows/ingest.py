@@ -45,6 +45,8 @@ EARLIEST_TIMESTAMP = date(2000, 1, 1)
 DAYS_AFTER_LOAD_DAY = 1
 #: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
 ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
+#: ... but not a 12-hour clock (`10:00 PM`), which is simply not a timestamp.
+TWELVE_HOUR_CLOCK = r"(?i).*[0-9]\s*[ap]\.?m\.?"
 #: Column names the loader gives its own columns (temp tables and raw): a file that uses one is rejected.
 RESERVED_COLUMNS = ("_pos", "_file", "_line", "_load_id", "_loaded_at", "_record", "_reason")
 #: What reading a file that cannot be read raises (corrupt or truncated gzip, not UTF-8, not a CSV).
@@ -225,7 +227,11 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
             f"when regexp_full_match({v}, {quote_literal(BEYOND_CENTS)}) "
             f"then '{name}: more decimals than cents (''' || {shown} || ''')' end"
         )
-    zone_named = f"regexp_full_match({v}, {quote_literal(ZONE_NAME)})"
+    # (a 12-hour clock, `10:00 PM`, is no zone: it stays "not a timestamp")
+    zone_named = (
+        f"(regexp_full_match({v}, {quote_literal(ZONE_NAME)}) "
+        f"and not regexp_full_match({v}, {quote_literal(TWELVE_HOUR_CLOCK)}))"
+    )
     if column.kind == "timestamp":
         # DuckDB reads `UTC`, `PST`, `America/New_York` (and `IST` as India, `Etc/GMT+1` as UTC-1), but
         # staging converts offsets only: a zone name would be read as reporting time, on the wrong day.

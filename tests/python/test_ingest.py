@@ -320,7 +320,8 @@ def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_
         + "O2,C1,2025-03-05 23:30:00 UTC,completed,1,,,\n"  # line 3
         + "O3,C1,2025-03-05 18:30:00 America/New_York,completed,1,,,\n"  # line 4
         + "O4,C1,2025-03-05T23:30:00Z,completed,1,,,\n"  # line 5: good, Z is an offset
-        + "O5,C1,2025-03-05 10:00 CEST,completed,1,,,\n",  # line 6: DuckDB does not even read this one
+        + "O5,C1,2025-03-05 10:00 CEST,completed,1,,,\n"  # line 6: DuckDB does not even read this one
+        + "O6,C1,2025-03-05 10:00 PM,completed,1,,,\n",  # line 7: no zone, no ISO 8601 either
     )
     load_exports(warehouse, exports)
 
@@ -329,12 +330,13 @@ def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_
         (3, f"ordered_at: {fix} ('2025-03-05 23:30:00 UTC')"),
         (4, f"ordered_at: {fix} ('2025-03-05 18:30:00 America/New_York')"),
         (6, f"ordered_at: {fix} ('2025-03-05 10:00 CEST')"),
+        (7, "ordered_at: not a timestamp ('2025-03-05 10:00 PM')"),
     ]
     assert rows(warehouse, "select order_id, ordered_at from raw.orders order by order_id") == [
         ("O1", "2025-03-05 23:30:00+00:00"),
         ("O4", "2025-03-05T23:30:00Z"),
     ]
-    assert manifest_counts(warehouse, "orders_zones.csv") == (5, 2, 3)
+    assert manifest_counts(warehouse, "orders_zones.csv") == (6, 2, 4)
 
 
 def test_a_file_that_cannot_be_read_is_rejected_by_name_and_the_others_still_load(
