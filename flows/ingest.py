@@ -6,20 +6,26 @@ then, in one transaction per file:
 
 - the rows that keep the contract are appended to `raw.<entity>` with the file and line
   they came from;
-- the rows that break it go to `raw.quarantine` with the file, line and every reason;
+- the rows that break it go to `raw.quarantine` with the file, line and every reason; a value
+  that would have to be guessed, rounded or reinterpreted (`1,234`, `0,005`, NPS `7.5`, a year
+  2999, a zone name) breaks it too: nothing is loaded as a different value;
 - one row in `raw.load_manifest` records the file's content hash and its counts, where
   rows_read = rows_loaded + rows_quarantined always holds.
 
-A file whose content hash is already in the manifest is skipped, so re-running a load
-never double counts. Raw tables keep every version of a record; staging keeps the
-latest (the row from the file loaded last wins, by key).
+A file that cannot be read (a corrupt `.csv.gz`, a header using a loader column name) is rejected
+with its reason in the manifest, and the other files still load. A file whose content hash is
+already in the manifest is skipped, so re-running a load never double counts. Raw tables keep
+every version of a record; staging keeps the latest (the row from the file loaded last wins, by key).
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -28,6 +34,23 @@ from flows.contract import ENTITIES, Column, Entity, entity_for_file
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
+#: A number with one separator followed by exactly three digits and at most three digits before it
+#: (`1,234`, `1.234`, `12.345`): a thousands separator or a decimal one, nobody can tell.
+AMBIGUOUS_NUMBER = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
+#: A number with a non-zero digit after the cents (`1234.567`, `0,005`): never rounded.
+BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
+#: The plausibility window of timestamps (see `TimestampWindow`): nothing a person means lies before it.
+EARLIEST_TIMESTAMP = date(2000, 1, 1)
+#: ... or more than this many days after the load day.
+DAYS_AFTER_LOAD_DAY = 1
+#: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
+ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
+#: ... but not a 12-hour clock (`10:00 PM`), which is simply not a timestamp.
+TWELVE_HOUR_CLOCK = r"(?i).*[0-9]\s*[ap]\.?m\.?"
+#: Column names the loader gives its own columns (temp tables and raw): a file that uses one is rejected.
+RESERVED_COLUMNS = ("_pos", "_file", "_line", "_load_id", "_loaded_at", "_record", "_reason")
+#: What reading a file that cannot be read raises (corrupt or truncated gzip, not UTF-8, not a CSV).
+UNREADABLE = (duckdb.Error, OSError, EOFError, ValueError, UnicodeError, zlib.error, csv.Error)
 TRUE_WORDS = ("true", "t", "1", "yes", "y")
 FALSE_WORDS = ("false", "f", "0", "no", "n")
 
@@ -41,6 +64,23 @@ SQL_TYPES = {
     "enum": "varchar",
     "currency": "varchar",
 }
+
+
+@dataclass(frozen=True)
+class TimestampWindow:
+    """The days a timestamp a person means can fall on, both included. A timestamp outside them
+    (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999 would move the
+    as-of date of every figure. Compared as written (an offset is not applied)."""
+
+    earliest: date = EARLIEST_TIMESTAMP
+    latest: date | None = None  # None: the load day (today) + DAYS_AFTER_LOAD_DAY
+
+    def bounds(self) -> tuple[date, date]:
+        return self.earliest, self.latest or date.today() + timedelta(days=DAYS_AFTER_LOAD_DAY)
+
+
+class RejectedFile(ValueError):
+    """A file the loader does not read, with the reason (`file rejected: ...`)."""
 
 
 @dataclass
@@ -153,7 +193,8 @@ def _parsed(column: Column) -> str:
             f"then replace({v}, ',', '.') else {v} end as decimal(18, 2))"
         )
     if column.kind == "integer":
-        return f"try_cast({v} as integer)"
+        # DuckDB rounds '7.5' to 8: a fraction that is not zero is no whole number, never rounded.
+        return f"case when not regexp_matches({v}, '[.,][0-9]*[1-9]') then try_cast({v} as integer) end"
     if column.kind == "boolean":
         trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
         falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
@@ -167,16 +208,39 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column) -> list[str]:
-    """SQL expressions that give a reason string when the column breaks the contract, else null."""
+def _reasons(column: Column, native: bool = False, window: tuple[date, date] | None = None) -> list[str]:
+    """SQL expressions that give a reason string when the column breaks the contract, else null.
+    `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
+    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps."""
     v = _value(column)
     shown = f"left({v}, 40)"
     name = column.name
     reasons: list[str] = []
     if column.required:
         reasons.append(f"case when {v} is null then 'missing required field {name}' end")
+    if column.kind == "decimal":
+        # Never a guess, never rounded: `1,234` may be 1234 or 1.234, and `0,005` is not in cents.
+        ambiguous = "false" if native else f"regexp_full_match({v}, {quote_literal(AMBIGUOUS_NUMBER)})"
+        reasons.append(
+            f"case when {ambiguous} then '{name}: ambiguous separator (''' || {shown} || '''): "
+            f"a thousands separator or more decimals than cents' "
+            f"when regexp_full_match({v}, {quote_literal(BEYOND_CENTS)}) "
+            f"then '{name}: more decimals than cents (''' || {shown} || ''')' end"
+        )
+    # (a 12-hour clock, `10:00 PM`, is no zone: it stays "not a timestamp")
+    zone_named = (
+        f"(regexp_full_match({v}, {quote_literal(ZONE_NAME)}) "
+        f"and not regexp_full_match({v}, {quote_literal(TWELVE_HOUR_CLOCK)}))"
+    )
+    if column.kind == "timestamp":
+        # DuckDB reads `UTC`, `PST`, `America/New_York` (and `IST` as India, `Etc/GMT+1` as UTC-1), but
+        # staging converts offsets only: a zone name would be read as reporting time, on the wrong day.
+        reasons.append(
+            f"case when {zone_named} then '{name}: a time zone name is not accepted, "
+            f"write an offset such as +01:00 (''' || {shown} || ''')' end"
+        )
     bad = {
-        "timestamp": (f"try_cast({v} as timestamptz) is null", "not a timestamp"),
+        "timestamp": (f"try_cast({v} as timestamptz) is null and not {zone_named}", "not a timestamp"),
         "decimal": (f"{_parsed(column)} is null", "not a number"),
         "integer": (f"{_parsed(column)} is null", "not a whole number"),
         "boolean": (f"{_parsed(column)} is null", "not a boolean"),
@@ -186,6 +250,15 @@ def _reasons(column: Column) -> list[str]:
     if column.kind in bad:
         condition, label = bad[column.kind]
         reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+    if column.kind == "timestamp":
+        earliest, latest = window or TimestampWindow().bounds()
+        written = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
+        reasons.append(
+            f"case when {written} < timestamp '{earliest.isoformat()}' "
+            f"or {written} >= timestamp '{(latest + timedelta(days=1)).isoformat()}' "
+            f"then '{name}: ''' || {shown} || ''' is outside the plausible window "
+            f"{earliest.isoformat()} to {latest.isoformat()}' end"
+        )
     if column.kind == "enum":
         allowed = ", ".join(quote_literal(a) for a in column.allowed)
         reasons.append(
@@ -208,11 +281,15 @@ def _reasons(column: Column) -> list[str]:
     return reasons
 
 
-def check_query(entity: Entity, source: str) -> str:
+def check_query(entity: Entity, source: str, native: Iterable[str] = (), window: TimestampWindow | None = None) -> str:
     """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
-    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract."""
+    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
+    `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
+    days of timestamps (default: `TimestampWindow()`)."""
+    native = set(native)
+    bounds = (window or TimestampWindow()).bounds()
     typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c))
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native, bounds))
     return f"""
         select
           _pos,
@@ -228,7 +305,6 @@ def check_query(entity: Entity, source: str) -> str:
 def _csv_header(path: Path) -> tuple[str, list[str]]:
     """The delimiter and column names of a CSV export, from its header line
     (`,` by contract; `;` and tab from European spreadsheet tools are accepted too)."""
-    import csv
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -246,13 +322,31 @@ def _csv_header(path: Path) -> tuple[str, list[str]]:
     return delimiter, columns
 
 
-def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+NUMERIC_TYPES = {
+    f"{sign}{width}" for sign in ("", "U") for width in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+} | {"FLOAT", "DOUBLE"}
+
+
+def _refuse_reserved(header: list[str]) -> None:
+    used = [name for name in header if name.strip().lower() in RESERVED_COLUMNS]
+    if used:
+        raise RejectedFile(
+            f"file rejected: column {', '.join(used)} has a name the loader uses itself "
+            f"({', '.join(RESERVED_COLUMNS)}); rename or drop it"
+        )
+
+
+def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, set[str]]:
     """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
-    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects."""
+    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects
+    and the columns the file stored as numbers (Parquet), whose text has no separator to guess."""
     con.execute("drop table if exists _incoming")
     con.execute("drop table if exists _rejects")
     literal = quote_literal(str(path))
     if path.name.lower().endswith(".parquet"):
+        described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
+        native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
+        _refuse_reserved([name for name, *_ in described])
         con.execute(
             f"""create temp table _incoming as
                 select * exclude (file_row_number), file_row_number as _pos
@@ -260,8 +354,9 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
                       from read_parquet({literal}, file_row_number = true))"""
         )
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
-        return 0
+        return 0, native
     delimiter, header = _csv_header(path)
+    _refuse_reserved(header)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
     # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
     columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
@@ -284,7 +379,7 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     # Record positions in read order (DuckDB keeps insertion order), then the file line they came
     # from: line 1 is the header, rejected lines are skipped in the numbering of good records.
     con.execute("create or replace temp table _incoming as select *, rowid as _pos from _incoming")
-    return rejected
+    return rejected, set()
 
 
 def _line_expression(con: duckdb.DuckDBPyConnection, is_parquet: bool, rejected: int, total: int) -> str:
@@ -336,7 +431,13 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, content_hash: str) -> tuple[
     return (row[0], row[1]) if row else None
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id: str = "") -> FileResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    entity: Entity,
+    run_id: str = "",
+    window: TimestampWindow | None = None,
+) -> FileResult:
     """Load one export file (see the module docstring). Idempotent by content hash."""
     content_hash = file_sha256(path)
     seen = _already_loaded(con, content_hash)
@@ -346,10 +447,11 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
     load_id = _next_load_id(con)
     file_name = quote_literal(path.name)
     try:
-        rejected = _read_into_temp(con, path)
-    except (duckdb.Error, ValueError, UnicodeError) as exc:
-        cause = str(exc).splitlines()[0]
-        result = FileResult(path.name, entity.name, "rejected", message=f"unreadable file: {cause}", load_id=load_id)
+        rejected, native_headers = _read_into_temp(con, path)
+    except UNREADABLE as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        message = cause if isinstance(exc, RejectedFile) else f"unreadable file: {cause}"
+        result = FileResult(path.name, entity.name, "rejected", message=message, load_id=load_id)
         _record_manifest(con, result, path, content_hash, run_id)
         return result
 
@@ -384,7 +486,10 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, entity: Entity, run_id
             con.execute(
                 "create or replace temp table _checked as "
                 + check_query(
-                    entity, f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)"
+                    entity,
+                    f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    native=[name for name, header in mapping.items() if header in native_headers],
+                    window=window,
                 )
             )
             _quarantine_erased_customers(con, entity)
@@ -443,12 +548,18 @@ def _record_manifest(
 
 
 def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
-    """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first."""
+    """Export files in load order: by name, so dated files (`orders_2025-01-31.csv`) load oldest first.
+    Entries named like an export that are no file (a directory, a dangling symbolic link) are listed
+    too, so that the load reports them as ignored instead of skipping them in silence."""
     if not exports_dir.is_dir():
         raise FileNotFoundError(
             f"exports folder {exports_dir} does not exist (generate one with `python -m flows generate`)"
         )
-    files = sorted(p for p in exports_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p
+        for p in exports_dir.iterdir()
+        if not p.name.startswith(".") and (p.is_file() or entity_for_file(p.name) is not None)
+    )
     return [(p, entity_for_file(p.name)) for p in files]
 
 
@@ -477,11 +588,36 @@ def _quarantine_erased_customers(con: duckdb.DuckDBPyConnection, entity: Entity)
     )
 
 
+def _not_a_file(path: Path) -> str | None:
+    """Why `path`, named like an export, is not loaded: it is no regular file (or None: it is one)."""
+    if path.is_file():
+        return None
+    if path.is_symlink():
+        target = path.readlink()
+        if path.is_dir():
+            return f"a symbolic link to a directory ({target}), not an export file; not loaded"
+        return f"a symbolic link to a file that does not exist ({target}); not loaded"
+    if path.is_dir():
+        return "a directory, not an export file; not loaded"
+    if not path.exists():
+        return "no such file; not loaded"
+    return "not a regular file; not loaded"
+
+
 def load_exports(
-    warehouse: Path, exports_dir: Path, run_id: str = "", files: Iterable[Path] | None = None
+    warehouse: Path,
+    exports_dir: Path,
+    run_id: str = "",
+    files: Iterable[Path] | None = None,
+    earliest_timestamp: date = EARLIEST_TIMESTAMP,
+    latest_timestamp: date | None = None,
 ) -> LoadReport:
-    """Load every export file of a folder into the warehouse (see the module docstring)."""
+    """Load every export file of a folder into the warehouse (see the module docstring).
+
+    A timestamp before `earliest_timestamp` or after `latest_timestamp` (default: the load day,
+    today, + 1 day) is quarantined as implausible."""
     report = LoadReport()
+    window = TimestampWindow(earliest_timestamp, latest_timestamp or TimestampWindow().bounds()[1])
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
@@ -493,5 +629,9 @@ def load_exports(
                     FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
                 )
                 continue
-            report.files.append(load_file(con, path, entity, run_id))
+            not_a_file = _not_a_file(path)
+            if not_a_file:
+                report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
+                continue
+            report.files.append(load_file(con, path, entity, run_id, window))
     return report

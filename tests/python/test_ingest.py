@@ -3,6 +3,9 @@ is lost (rows read = rows loaded + rows quarantined), and re-running never doubl
 
 from __future__ import annotations
 
+import gzip
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -14,6 +17,7 @@ from flows.contract import ENTITIES, entity_for_file
 from flows.ingest import load_exports
 from tests.python.conftest import PROJECT_DIR, write
 
+AMBIGUOUS = "amount: ambiguous separator ('{}'): a thousands separator or more decimals than cents"
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
 
 
@@ -173,3 +177,230 @@ def test_dbt_sources_document_exactly_the_contract_columns() -> None:
                 ]
     for entity in ENTITIES:
         assert documented[entity.name] == entity.column_names, entity.name
+
+
+def manifest_counts(warehouse: Path, file_name: str) -> tuple[int, int, int]:
+    (counts,) = rows(
+        warehouse,
+        f"select rows_read, rows_loaded, rows_quarantined from raw.load_manifest where file_name = '{file_name}'",
+    )
+    return counts
+
+
+def test_ambiguous_amounts_and_amounts_beyond_cents_are_quarantined_never_guessed(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "orders_comma.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-01-05,completed,12.50,,,\n"  # line 2: good
+        + 'O2,C1,2025-01-05,completed,"1,234",,,\n'  # line 3: 1234 or 1.234?
+        + "O3,C1,2025-01-05,completed,1.234,,,\n"  # line 4: the same with a point
+        + "O4,C1,2025-01-05,completed,12.345,,,\n"  # line 5: 12345 or 12.345, either way not cents
+        + 'O5,C1,2025-01-05,completed,"0,005",,,\n'  # line 6: beyond cents
+        + "O6,C1,2025-01-05,completed,1234.5,0.500,,\n"  # line 7: good (trailing zeros change nothing)
+        + "O7,C1,2025-01-05,completed,1234.567,,,\n",  # line 8: beyond cents
+    )
+    write(
+        exports / "marketing_spend_semicolon.csv",
+        "month;channel;amount;currency\n2025-01;paid_search;12,50;EUR\n2025-01;email;1.234;EUR\n",
+    )
+    pq.write_table(
+        pa.table({"month": ["2025-02", "2025-03"], "channel": ["tv", "tv"], "amount": [1.234, 1234.0]}),
+        exports / "marketing_spend_typed.parquet",
+    )
+    load_exports(warehouse, exports)
+
+    assert rows(warehouse, "select order_id, amount, discount_amount from raw.orders order by order_id") == [
+        ("O1", Decimal("12.50"), None),
+        ("O6", Decimal("1234.50"), Decimal("0.50")),
+    ]
+    assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
+        ("marketing_spend_semicolon.csv", 3, AMBIGUOUS.format("1.234")),
+        ("marketing_spend_typed.parquet", 1, "amount: more decimals than cents ('1.234')"),
+        ("orders_comma.csv", 3, AMBIGUOUS.format("1,234")),
+        ("orders_comma.csv", 4, AMBIGUOUS.format("1.234")),
+        ("orders_comma.csv", 5, AMBIGUOUS.format("12.345")),
+        ("orders_comma.csv", 6, "amount: more decimals than cents ('0,005')"),
+        ("orders_comma.csv", 8, "amount: more decimals than cents ('1234.567')"),
+    ]
+    # a decimal comma in a ';' file still loads; a Parquet number has no separator to guess
+    assert rows(warehouse, "select channel, amount from raw.marketing_spend order by channel") == [
+        ("paid_search", Decimal("12.50")),
+        ("tv", Decimal("1234.00")),
+    ]
+    assert manifest_counts(warehouse, "orders_comma.csv") == (7, 2, 5)
+    assert manifest_counts(warehouse, "marketing_spend_semicolon.csv") == (2, 1, 1)
+    assert manifest_counts(warehouse, "marketing_spend_typed.parquet") == (2, 1, 1)
+
+
+def test_scores_and_counts_that_are_not_whole_numbers_are_quarantined_never_rounded(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "survey_responses_halves.csv",
+        "response_id,customer_id,responded_at,touchpoint_type,touchpoint_id,nps,ces,csat,comment\n"
+        "R1,C1,2025-01-06,order,O1,7,4,5,\n"  # line 2: good
+        "R2,C1,2025-01-06,order,O1,7.5,,,\n"  # line 3
+        "R3,C1,2025-01-06,order,O1,,4.5,,\n"  # line 4
+        'R4,C1,2025-01-06,order,O1,"8,5",,4.0,\n',  # line 5: 4.0 alone would be whole
+    )
+    write(
+        exports / "contacts_halves.csv",
+        "contact_id,customer_id,contacted_at,channel,transfers\n"
+        "K1,C1,2025-01-06,phone,1.5\nK2,C1,2025-01-06,phone,2\nK3,C1,2025-01-06,chat,0.0\n",
+    )
+    load_exports(warehouse, exports)
+
+    assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
+        ("contacts_halves.csv", 2, "transfers: not a whole number ('1.5')"),
+        ("survey_responses_halves.csv", 3, "nps: not a whole number ('7.5')"),
+        ("survey_responses_halves.csv", 4, "ces: not a whole number ('4.5')"),
+        ("survey_responses_halves.csv", 5, "nps: not a whole number ('8,5')"),
+    ]
+    assert rows(warehouse, "select response_id, nps, ces, csat from raw.survey_responses") == [("R1", 7, 4, 5)]
+    assert rows(warehouse, "select contact_id, transfers from raw.contacts order by contact_id") == [
+        ("K2", 2),
+        ("K3", 0),
+    ]
+    assert manifest_counts(warehouse, "survey_responses_halves.csv") == (4, 1, 3)
+    assert manifest_counts(warehouse, "contacts_halves.csv") == (3, 2, 1)
+
+
+def test_timestamps_outside_the_plausible_window_are_quarantined(exports: Path, warehouse: Path) -> None:
+    write(
+        exports / "orders_dates.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-03-05 10:00:00,completed,1,,,\n"  # line 2: good
+        + "O2,C1,infinity,completed,1,,,\n"  # line 3
+        + "O3,C1,epoch,completed,1,,,\n"  # line 4
+        + "O4,C1,1900-01-01,completed,1,,,\n"  # line 5
+        + "O5,C1,2999-01-01 10:00,completed,1,,,\n"  # line 6
+        + "O6,C1,2000-01-01T00:00:00+01:00,completed,1,,,\n"  # line 7: good, first day of the window
+        + "O7,C1,2025-03-31 23:59:59,completed,1,,,\n"  # line 8: good, last day of the window
+        + "O8,C1,2025-04-01,completed,1,,,\n"  # line 9: a day too late
+        + "O9,C1,1999-12-31T23:30:00Z,completed,1,,,\n",  # line 10: compared as written
+    )
+    load_exports(warehouse, exports, latest_timestamp=date(2025, 3, 31))
+
+    window = "is outside the plausible window 2000-01-01 to 2025-03-31"
+    assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
+        (3, f"ordered_at: 'infinity' {window}"),
+        (4, f"ordered_at: 'epoch' {window}"),
+        (5, f"ordered_at: '1900-01-01' {window}"),
+        (6, f"ordered_at: '2999-01-01 10:00' {window}"),
+        (9, f"ordered_at: '2025-04-01' {window}"),
+        (10, f"ordered_at: '1999-12-31T23:30:00Z' {window}"),
+    ]
+    assert rows(warehouse, "select order_id from raw.orders order by order_id") == [("O1",), ("O6",), ("O7",)]
+    assert manifest_counts(warehouse, "orders_dates.csv") == (9, 3, 6)
+
+
+def test_the_plausible_window_ends_the_day_after_the_load_day_by_default(exports: Path, warehouse: Path) -> None:
+    tomorrow, later = date.today() + timedelta(days=1), date.today() + timedelta(days=2)
+    write(
+        exports / "customers_soon.csv",
+        f"customer_id,created_at\nC1,{tomorrow} 23:00\nC2,{later} 00:00\nC3,1999-12-31\n",
+    )
+    load_exports(warehouse, exports, earliest_timestamp=date(1990, 1, 1))
+    assert rows(warehouse, "select customer_id from raw.customers order by 1") == [("C1",), ("C3",)]
+    assert rows(warehouse, "select line, reason from raw.quarantine") == [
+        (3, f"created_at: '{later} 00:00' is outside the plausible window 1990-01-01 to {tomorrow}")
+    ]
+    assert manifest_counts(warehouse, "customers_soon.csv") == (3, 2, 1)
+
+
+def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_time(
+    exports: Path, warehouse: Path
+) -> None:
+    write(
+        exports / "orders_zones.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-03-05 23:30:00+00:00,completed,1,,,\n"  # line 2: good, an offset
+        + "O2,C1,2025-03-05 23:30:00 UTC,completed,1,,,\n"  # line 3
+        + "O3,C1,2025-03-05 18:30:00 America/New_York,completed,1,,,\n"  # line 4
+        + "O4,C1,2025-03-05T23:30:00Z,completed,1,,,\n"  # line 5: good, Z is an offset
+        + "O5,C1,2025-03-05 10:00 CEST,completed,1,,,\n"  # line 6: DuckDB does not even read this one
+        + "O6,C1,2025-03-05 10:00 PM,completed,1,,,\n",  # line 7: no zone, no ISO 8601 either
+    )
+    load_exports(warehouse, exports)
+
+    fix = "a time zone name is not accepted, write an offset such as +01:00"
+    assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
+        (3, f"ordered_at: {fix} ('2025-03-05 23:30:00 UTC')"),
+        (4, f"ordered_at: {fix} ('2025-03-05 18:30:00 America/New_York')"),
+        (6, f"ordered_at: {fix} ('2025-03-05 10:00 CEST')"),
+        (7, "ordered_at: not a timestamp ('2025-03-05 10:00 PM')"),
+    ]
+    assert rows(warehouse, "select order_id, ordered_at from raw.orders order by order_id") == [
+        ("O1", "2025-03-05 23:30:00+00:00"),
+        ("O4", "2025-03-05T23:30:00Z"),
+    ]
+    assert manifest_counts(warehouse, "orders_zones.csv") == (6, 2, 4)
+
+
+def test_a_file_that_cannot_be_read_is_rejected_by_name_and_the_others_still_load(
+    exports: Path, warehouse: Path
+) -> None:
+    good = "O1,C1,2025-01-05,completed,1,,,\n"
+    body = (ORDERS_HEADER + "".join(f"T{i},C1,2025-01-05,completed,1,,,\n" for i in range(20_000))).encode()
+    compressed = gzip.compress(body)
+    (exports / "orders_a_corrupt.csv.gz").write_bytes(b"not gzip at all\n")
+    (exports / "orders_b_truncated.csv.gz").write_bytes(compressed[: len(compressed) // 2])
+    write(exports / "orders_c_pos.csv", ORDERS_HEADER.strip() + ",_pos\n" + good.strip() + ",1\n")
+    write(exports / "orders_d_load_id.csv", ORDERS_HEADER.strip() + ",_LOAD_ID\n" + good.strip() + ",1\n")
+    pq.write_table(pa.table({"order_id": ["P1"], "_file": ["x.csv"]}), exports / "orders_e_file.parquet")
+    (exports / "orders_f_garbage.parquet").write_bytes(b"PAR1 garbage")
+    write(exports / "orders_g_good.csv", ORDERS_HEADER + good)
+    report = load_exports(warehouse, exports)
+
+    reserved = "has a name the loader uses itself (_pos, _file, _line, _load_id, _loaded_at, _record, _reason)"
+    results = {f.file_name: (f.status, f.message) for f in report.files}
+    assert results["orders_a_corrupt.csv.gz"] == ("rejected", "unreadable file: Not a gzipped file (b'no')")
+    assert results["orders_b_truncated.csv.gz"][0] == "rejected"
+    assert results["orders_b_truncated.csv.gz"][1].startswith("unreadable file: IO Error: Unexpected end of GZIP")
+    assert results["orders_c_pos.csv"] == ("rejected", f"file rejected: column _pos {reserved}; rename or drop it")
+    assert results["orders_d_load_id.csv"] == (
+        "rejected",
+        f"file rejected: column _LOAD_ID {reserved}; rename or drop it",
+    )
+    assert results["orders_e_file.parquet"] == (
+        "rejected",
+        f"file rejected: column _file {reserved}; rename or drop it",
+    )
+    assert results["orders_f_garbage.parquet"][0] == "rejected"
+    assert results["orders_f_garbage.parquet"][1].startswith("unreadable file: Invalid Input Error:")
+    assert results["orders_g_good.csv"] == ("loaded", "")
+    # every file is in the manifest with its reason; the good one loaded
+    manifest = rows(
+        warehouse, "select file_name, status, message, rows_read, rows_loaded, rows_quarantined from raw.load_manifest"
+    )
+    assert {(name, status, message) for name, status, message, *_ in manifest} == {
+        (name, status, message or None) for name, (status, message) in results.items()
+    }
+    assert all(read == loaded + quarantined for *_, read, loaded, quarantined in manifest)
+    assert rows(warehouse, "select order_id, _file from raw.orders") == [("O1", "orders_g_good.csv")]
+    assert manifest_counts(warehouse, "orders_g_good.csv") == (1, 1, 0)
+
+
+def test_a_directory_or_dangling_symlink_named_like_an_export_is_reported_as_ignored(
+    exports: Path, warehouse: Path
+) -> None:
+    (exports / "orders_2025-01.csv").mkdir()
+    (exports / "customers_2025-01.csv").symlink_to(exports / "gone.csv")
+    (exports / "archive").mkdir()  # named like no export: not listed, as before
+    write(exports / "orders_2025-02.csv", ORDERS_HEADER + "O1,C1,2025-02-05,completed,1,,,\n")
+    report = load_exports(warehouse, exports)
+
+    assert [(f.file_name, f.entity, f.status, f.message) for f in report.files] == [
+        (
+            "customers_2025-01.csv",
+            "customers",
+            "ignored",
+            f"a symbolic link to a file that does not exist ({exports / 'gone.csv'}); not loaded",
+        ),
+        ("orders_2025-01.csv", "orders", "ignored", "a directory, not an export file; not loaded"),
+        ("orders_2025-02.csv", "orders", "loaded", ""),
+    ]
+    assert rows(warehouse, "select order_id from raw.orders") == [("O1",)]
+    assert manifest_counts(warehouse, "orders_2025-02.csv") == (1, 1, 0)
