@@ -162,6 +162,7 @@ NOT_EXPORTED_CONSEQUENCES = {
 def not_exported_lines(entities: list[str]) -> list[str]:
     """One line per entity without any export, saying what it means: the marts built from it are
     empty (flows.validation's `built_from`), or what else changes."""
+    import flows.validation  # noqa: F401  (registers the suites)
     from flows.validation.registry import marts_built_from
 
     lines = []
