@@ -16,6 +16,11 @@ A file that cannot be read (a corrupt `.csv.gz`, a header using a loader column 
 with its reason in the manifest, and the other files still load. A file whose content hash is
 already in the manifest is skipped, so re-running a load never double counts. Raw tables keep
 every version of a record; staging keeps the latest (the row from the file loaded last wins, by key).
+
+An entity of which no file with rows was ever loaded or rejected (`entities_without_exports`) has
+no export: the company does not export it (no survey tool, no service desk, ...). Its marts are
+published empty and validated as such; an entity whose rows were exported but lost on the way
+(quarantined, rejected) is not one of them.
 """
 
 from __future__ import annotations
@@ -100,6 +105,8 @@ class FileResult:
 @dataclass
 class LoadReport:
     files: list[FileResult] = field(default_factory=list)
+    #: entities of which the warehouse has no export at all (`entities_without_exports`), after the load
+    not_exported: list[str] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[FileResult]:
         return [f for f in self.files if f.status == status]
@@ -173,6 +180,24 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
           quarantined_at timestamp not null
         )"""
     )
+
+
+def entities_without_exports(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The entities (in contract order) of which raw.load_manifest records no file with rows read
+    and no rejected file, over every load: the company does not export them, so their marts are
+    empty by design. A file that was read and quarantined whole, or rejected, is an export (its
+    data was lost on the way, which must fail validation). Without a manifest: none (nothing is
+    known, so every entity is treated as exported)."""
+    try:
+        exported = {
+            row[0]
+            for row in con.execute(
+                f"select distinct entity from {RAW_SCHEMA}.load_manifest where rows_read > 0 or status = 'rejected'"
+            ).fetchall()
+        }
+    except duckdb.CatalogException:
+        return []
+    return [entity.name for entity in ENTITIES if entity.name not in exported]
 
 
 # --------------------------------------------------------------------------- checks
@@ -634,4 +659,5 @@ def load_exports(
                 report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
                 continue
             report.files.append(load_file(con, path, entity, run_id, window))
+        report.not_exported = entities_without_exports(con)
     return report

@@ -63,6 +63,8 @@ def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.
     )
     for rejected in report.by_status("rejected"):
         logger.warning("%s rejected: %s", rejected.file_name, rejected.message)
+    if report.not_exported:
+        logger.info("no exports of %s: the marts built from them are published empty", ", ".join(report.not_exported))
     return report
 
 

@@ -55,6 +55,8 @@ def _load(load: LoadFacts) -> list[str]:
         + (" (reasons in table `raw.quarantine`)." if load.rows_quarantined else "."),
         "",
     ]
+    if load.not_exported:
+        lines += [f"- {cell(line)}" for line in load.not_exported] + [""]
     if load.files:
         lines += [
             "| file | entity | status | read | loaded | quarantined | note |",

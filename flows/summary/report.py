@@ -38,6 +38,8 @@ class LoadFacts:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    #: "no survey_responses exports: ... are empty", one per entity the company does not export
+    not_exported: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -149,6 +151,33 @@ def build_run_report(summary: RunSummary, published: Path | None, reporting_curr
     )
 
 
+#: What an entity without any export means for the marts, beyond the marts built from it that are empty.
+NOT_EXPORTED_CONSEQUENCES = {
+    "orders": "there is nothing to report (every figure is made of orders)",
+    "customers": "the customers are those seen in orders, without CRM attributes (acquisition channel unknown)",
+    "marketing_spend": "acquisition_cost has no spend (CAC and payback empty)",
+}
+
+
+def not_exported_lines(entities: list[str]) -> list[str]:
+    """One line per entity without any export, saying what it means: the marts built from it are
+    empty (flows.validation's `built_from`), or what else changes."""
+    import flows.validation  # noqa: F401  (registers the suites)
+    from flows.validation.registry import marts_built_from
+
+    lines = []
+    for entity in entities:
+        marts = marts_built_from(entity)
+        if marts:
+            consequence = f"{', '.join(marts)} {'is' if len(marts) == 1 else 'are'} empty"
+            if entity == "survey_responses":
+                consequence = f"the voice of the customer marts are empty ({', '.join(marts)})"
+        else:
+            consequence = NOT_EXPORTED_CONSEQUENCES.get(entity, "nothing is built from it")
+        lines.append(f"no {entity} exports: {consequence}")
+    return lines
+
+
 def _load_facts(load: LoadReport) -> LoadFacts:
     files = [
         FileLine(f.file_name, f.entity, f.status, f.rows_read, f.rows_loaded, f.rows_quarantined, f.message)
@@ -161,6 +190,7 @@ def _load_facts(load: LoadReport) -> LoadFacts:
         rows_read=load.rows_read,
         rows_loaded=load.rows_loaded,
         rows_quarantined=load.rows_quarantined,
+        not_exported=not_exported_lines(load.not_exported),
     )
 
 

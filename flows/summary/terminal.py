@@ -69,6 +69,8 @@ def print_run_lines(report: RunReport, console: Console) -> None:
         )
         if load.rows_quarantined:
             console.print(f"[yellow]Quarantined rows and their reasons: table raw.quarantine in {report.warehouse}[/]")
+        for line in load.not_exported:
+            console.print(f"[yellow]{line}[/]", highlight=False)
     if report.dbt is not None:
         console.print(dbt_line(report.dbt))
         for node in report.dbt.warned:

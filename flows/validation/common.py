@@ -96,6 +96,24 @@ def expect_integer_columns(gxe, columns: list[str]) -> list:
     ]
 
 
+#: Suite parameters of `expect_rows_unless_not_exported`, set by the runner from raw.load_manifest.
+MIN_ROWS_PARAMETER = "min_rows_unless_not_exported"
+MAX_ROWS_PARAMETER = "max_rows_unless_not_exported"
+
+
+def expect_rows_unless_not_exported(gxe, what: str):
+    """Plausibility: the mart has rows when the entities it is built from (its suite's `built_from`)
+    were exported, and none when one of them has no export at all (the runner sets the bounds)."""
+    return gxe.ExpectTableRowCountToBeBetween(
+        min_value={"$PARAMETER": MIN_ROWS_PARAMETER},
+        max_value={"$PARAMETER": MAX_ROWS_PARAMETER},
+        notes=(
+            f"{PLAUSIBILITY}: {what} is not empty; when the company exports none of what it is built from "
+            "(raw.load_manifest), it is empty."
+        ),
+    )
+
+
 def cents(values: pd.Series) -> pd.Series:
     """Amounts as whole cents (float64, NaN stays NaN), so that equality is to the cent."""
     import pandas as pd

@@ -18,6 +18,12 @@ get derived columns from a `prepare` function that runs on the mart's DataFrame 
 is still open: it reads the build's parameters (`ctx.run`, from intermediate.int_run_parameters)
 and the other side of a reconciliation (`ctx.raw`, flows.validation.raw).
 
+A mart made of one optional export (`built_from=("survey_responses",)`) is empty when the company
+does not export that entity at all (raw.load_manifest: flows.ingest.entities_without_exports). Its
+suite says so with `expect_rows_unless_not_exported`: at least one row when the entity was
+exported, none when it was not; every other expectation runs as usual (and holds on an empty mart).
+Data lost on the way (an export whose rows were all quarantined) still fails.
+
 What a suite checks and what it leaves to dbt: docs/checks.md.
 """
 
@@ -82,6 +88,8 @@ class SuiteDefinition:
     description: str = ""
     #: the suite needs intermediate.int_run_parameters: without it, it fails (run_parameters) unrun
     needs_run_parameters: bool = False
+    #: the export entities the mart is made of: when one has no export at all, the mart must be empty
+    built_from: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -98,9 +106,11 @@ def register_suite(
     prepare: Prepare | None = None,
     key_columns: tuple[str, ...] = (),
     needs_run_parameters: bool | None = None,
+    built_from: tuple[str, ...] = (),
 ) -> Callable[[ExpectationsBuilder], ExpectationsBuilder]:
     """Decorator: register the Expectations builder of `mart` (replaces an earlier registration).
-    A suite with a `prepare` function needs the run parameters unless `needs_run_parameters=False`."""
+    A suite with a `prepare` function needs the run parameters unless `needs_run_parameters=False`;
+    `built_from` names the export entities the mart is made of (see the module docstring)."""
 
     def decorator(builder: ExpectationsBuilder) -> ExpectationsBuilder:
         SUITES[mart] = SuiteDefinition(
@@ -110,7 +120,13 @@ def register_suite(
             key_columns=tuple(key_columns),
             description=(builder.__doc__ or "").strip(),
             needs_run_parameters=prepare is not None if needs_run_parameters is None else needs_run_parameters,
+            built_from=tuple(built_from),
         )
         return builder
 
     return decorator
+
+
+def marts_built_from(entity: str) -> list[str]:
+    """The registered marts made of `entity` (empty when the company does not export it)."""
+    return [suite.mart for suite in SUITES.values() if entity in suite.built_from]

@@ -33,6 +33,8 @@ class SuiteResult:
     evaluated: int = 0  # expectations evaluated
     failed: list[FailedExpectation] = field(default_factory=list)
     rows: int | None = None  # rows of the mart (None: the mart is missing or was not read)
+    #: entities the mart is built from that have no export at all: the mart was expected empty
+    not_exported: tuple[str, ...] = ()
 
     @property
     def success(self) -> bool:
@@ -45,6 +47,8 @@ class ValidationReport:
     results: list[SuiteResult] = field(default_factory=list)
     data_docs_index: Path | None = None
     seconds: float = 0.0
+    #: entities the company does not export at all (raw.load_manifest), in contract order
+    not_exported: list[str] = field(default_factory=list)
 
     @property
     def evaluated(self) -> int:

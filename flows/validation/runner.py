@@ -12,6 +12,10 @@ and then, in one ephemeral GX Data Context:
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
   none when `docs_dir` is None.
 
+The entities the company does not export at all (raw.load_manifest,
+flows.ingest.entities_without_exports) are read too: a suite whose mart is built from one of them
+(`built_from`) expects it empty, and the report names them (`not_exported`).
+
 A registered mart that is missing from the warehouse fails the validation, and so does a suite
 that needs the run parameters when intermediate.int_run_parameters is missing. The result is a
 `ValidationReport`; the pipeline raises `ValidationError(report)` when it did not succeed, and
@@ -28,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
+from flows.validation.common import MAX_ROWS_PARAMETER, MIN_ROWS_PARAMETER
 from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
 from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
 from flows.validation.report import FailedExpectation, SuiteResult, ValidationReport
@@ -49,6 +55,7 @@ class _PreparedMart:
     frame: Any  # pandas.DataFrame
     parameters: dict[str, Any]
     prepare_failures: list[FailedExpectation] = field(default_factory=list)
+    not_exported: tuple[str, ...] = ()  # entities of suite.built_from without any export
 
 
 def _read_mart(con, mart: str):
@@ -99,7 +106,15 @@ def _failed_unrun(suite: SuiteDefinition, expectation_type: str, observed: str) 
     )
 
 
-def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]]:
+def _row_bounds(suite: SuiteDefinition, not_exported: list[str]) -> dict[str, Any]:
+    """The bounds of `expect_rows_unless_not_exported`: no row when an entity the mart is built from
+    has no export at all, else at least one."""
+    if any(entity in not_exported for entity in suite.built_from):
+        return {MIN_ROWS_PARAMETER: 0, MAX_ROWS_PARAMETER: 0}
+    return {MIN_ROWS_PARAMETER: 1, MAX_ROWS_PARAMETER: None}
+
+
+def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult], list[str]]:
     import duckdb
 
     prepared: list[_PreparedMart] = []
@@ -107,6 +122,7 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         run_parameters, parameters_error = _read_parameters(con)
+        not_exported = entities_without_exports(con)
         tables = {
             row[0]
             for row in con.execute(
@@ -128,7 +144,12 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
                 logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
                 unread.append(_failed_unrun(suite, "read_mart", f"{type(exc).__name__}: {exc}"))
                 continue
-            context = PrepareContext(con=con, run_parameters=run_parameters, run_parameters_error=parameters_error)
+            context = PrepareContext(
+                con=con,
+                run_parameters=run_parameters,
+                run_parameters_error=parameters_error,
+                parameters=_row_bounds(suite, not_exported),
+            )
             failures = []
             if suite.prepare is not None:
                 try:
@@ -141,10 +162,11 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
             for problem in context.problems:
                 logger.warning("%s: %s", suite.mart, problem)
                 failures.append(FailedExpectation("prepare", observed=f"failed: {_short(problem)}"))
-            prepared.append(_PreparedMart(suite, frame, context.parameters, failures))
+            missing = tuple(entity for entity in suite.built_from if entity in not_exported)
+            prepared.append(_PreparedMart(suite, frame, context.parameters, failures, missing))
     finally:
         con.close()
-    return prepared, unread
+    return prepared, unread, not_exported
 
 
 # --------------------------------------------------------------------------- reading GX results
@@ -325,7 +347,12 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
     # an empty list, so that the rest of the suite still runs.
     parameters: dict[str, Any] = {name: [] for name in _suite_parameter_names(suite)}
     parameters.update(prepared.parameters)
-    outcome = SuiteResult(suite_name=suite_definition.name, mart=suite_definition.mart, rows=len(prepared.frame))
+    outcome = SuiteResult(
+        suite_name=suite_definition.name,
+        mart=suite_definition.mart,
+        rows=len(prepared.frame),
+        not_exported=prepared.not_exported,
+    )
     try:
         checkpoint_result = checkpoint.run(
             batch_parameters={"dataframe": prepared.frame},
@@ -364,9 +391,9 @@ def validate_warehouse(warehouse: Path, docs_dir: Path | None) -> ValidationRepo
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise FileNotFoundError(f"build warehouse {warehouse} does not exist: run the load and dbt build first")
-    prepared, unread = _read_marts(warehouse)
+    prepared, unread, not_exported = _read_marts(warehouse)
 
-    report = ValidationReport(success=False)
+    report = ValidationReport(success=False, not_exported=not_exported)
     by_mart: dict[str, SuiteResult] = {r.mart: r for r in unread}
     if prepared:
         context = _gx_context(None if docs_dir is None else Path(docs_dir))

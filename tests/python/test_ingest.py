@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from flows.contract import ENTITIES, entity_for_file
-from flows.ingest import load_exports
+from flows.ingest import entities_without_exports, load_exports
 from tests.python.conftest import PROJECT_DIR, write
 
 AMBIGUOUS = "amount: ambiguous separator ('{}'): a thousands separator or more decimals than cents"
@@ -404,3 +404,22 @@ def test_a_directory_or_dangling_symlink_named_like_an_export_is_reported_as_ign
     ]
     assert rows(warehouse, "select order_id from raw.orders") == [("O1",)]
     assert manifest_counts(warehouse, "orders_2025-02.csv") == (1, 1, 0)
+
+
+def test_entities_without_exports_are_those_of_which_no_rows_were_ever_exported(exports: Path, warehouse: Path) -> None:
+    """A header-only file is no export; a file whose rows were all quarantined, or a rejected file, is
+    one (its data was lost on the way, which must fail validation, not pass as empty)."""
+    write(exports / "orders_1.csv", "order_id,customer_id,ordered_at,status,amount\no1,c1,2025-01-02,completed,10.00\n")
+    write(exports / "contacts_1.csv", "contact_id,customer_id,contacted_at,channel\n")  # header only
+    write(exports / "survey_responses_1.csv", "response_id,customer_id,responded_at,touchpoint_type\nr1,,,order\n")
+    write(exports / "customers_1.csv", "name\nAda\n")  # no customer_id: rejected
+    report = load_exports(warehouse, exports)
+    assert report.by_status("rejected")[0].entity == "customers"
+    assert report.not_exported == ["contacts", "marketing_spend"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert entities_without_exports(con) == ["contacts", "marketing_spend"]
+        assert con.execute(
+            "select rows_quarantined from raw.load_manifest where entity = 'survey_responses'"
+        ).fetchone() == (1,)
+    with duckdb.connect(str(warehouse.with_name("empty.duckdb"))) as con:
+        assert entities_without_exports(con) == []  # no manifest: nothing is known, every entity counts as exported

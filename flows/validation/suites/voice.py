@@ -6,6 +6,10 @@ Keys, categories, shares in [0, 1], NPS in [-100, 100], categories adding up, co
 what dbt cannot see by itself: responses, judged answers and contacts reconciled with the distinct
 valid records of staging up to the build's as-of date (flows.validation.raw), the columns BI reads,
 the plausibility of scores (within their answer scales) and personal data.
+
+A company without a survey tool or a service desk exports no survey_responses or contacts: the
+marts made of them are then published empty, and their suites check exactly that (`built_from`,
+`expect_rows_unless_not_exported`); an export whose rows never reach the mart still fails.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from flows.validation.common import (
     expect_integer_columns,
     expect_no_personal_data_columns,
     expect_reconciled,
+    expect_rows_unless_not_exported,
     has,
     staging_figures,
 )
@@ -54,7 +59,7 @@ def _voice_common(gxe, mart: str, key: list[str], columns: list[str]) -> list:
         gxe.ExpectTableColumnsToMatchSet(
             column_set=[*key, *columns], exact_match=False, notes=f"{CONTRACT}: every column BI reads is present."
         ),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, notes=f"{PLAUSIBILITY}: the mart is not empty."),
+        expect_rows_unless_not_exported(gxe, mart),
         *expect_integer_columns(gxe, VOICE_COUNT_COLUMNS.get(mart, [])),
         expect_no_personal_data_columns(),
     ]
@@ -90,7 +95,12 @@ def prepare_survey_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame
     return df
 
 
-@register_suite("survey_scores", prepare=prepare_survey_scores, key_columns=tuple(SURVEY_SCORES_KEY))
+@register_suite(
+    "survey_scores",
+    prepare=prepare_survey_scores,
+    key_columns=tuple(SURVEY_SCORES_KEY),
+    built_from=("survey_responses",),
+)
 def survey_scores_suite(gxe) -> list:
     """Survey scores: responses of every period = staging; columns; plausible scores; no personal data."""
     from great_expectations.expectations.row_conditions import Column
@@ -124,11 +134,16 @@ def prepare_customer_loyalty_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd
     counts = staging_figures(ctx, "responses per customer", ctx.raw.responses_per_customer)
     if has(df, "customer_id"):
         df["staging_responses"] = df["customer_id"].map(lambda c: (counts or {}).get(c, 0.0))
-    ctx.parameters["staging_customers"] = len(counts) if counts else -1
+    ctx.parameters["staging_customers"] = len(counts) if counts is not None else -1
     return df
 
 
-@register_suite("customer_loyalty_scores", prepare=prepare_customer_loyalty_scores, key_columns=("customer_id",))
+@register_suite(
+    "customer_loyalty_scores",
+    prepare=prepare_customer_loyalty_scores,
+    key_columns=("customer_id",),
+    built_from=("survey_responses",),
+)
 def customer_loyalty_scores_suite(gxe) -> list:
     """Customer loyalty scores: one row per customer who answered in staging, responses = staging; plausible scores."""
     return [
@@ -166,7 +181,10 @@ def prepare_satisfaction_vs_loyalty(df: pd.DataFrame, ctx: PrepareContext) -> pd
 
 
 @register_suite(
-    "satisfaction_vs_loyalty", prepare=prepare_satisfaction_vs_loyalty, key_columns=("score_type", "category")
+    "satisfaction_vs_loyalty",
+    prepare=prepare_satisfaction_vs_loyalty,
+    key_columns=("score_type", "category"),
+    built_from=("survey_responses",),
 )
 def satisfaction_vs_loyalty_suite(gxe) -> list:
     """Satisfaction vs loyalty: answers of a score type = judged answers of staging; revenue >= 0."""
@@ -215,7 +233,12 @@ def prepare_service_effort(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFram
     return df
 
 
-@register_suite("service_effort", prepare=prepare_service_effort, key_columns=("contact_month", "contact_channel"))
+@register_suite(
+    "service_effort",
+    prepare=prepare_service_effort,
+    key_columns=("contact_month", "contact_channel"),
+    built_from=("contacts",),
+)
 def service_effort_suite(gxe) -> list:
     """Service effort: contacts of every month = staging contacts; plausible transfers and CES."""
     from great_expectations.expectations.row_conditions import Column

@@ -283,3 +283,26 @@ def test_the_cli_prints_the_report_the_flow_built(
     assert "Rows read 14 = loaded 8 + quarantined 6" in result.output
     assert table_line(result.output, "customers at start") == ["as the flow built it", "11,331"]
     assert "Voice of the customer, 2025-02" in result.output
+
+
+def test_the_entities_without_exports_are_named_in_the_terminal_and_the_markdown(tmp_path: Path) -> None:
+    load = load_report()
+    load.not_exported = ["customers", "contacts", "marketing_spend", "survey_responses"]
+    report = build_run_report(run_summary(tmp_path / "none.duckdb", load=load), None, "EUR")
+    expected = [
+        "no customers exports: the customers are those seen in orders, without CRM attributes "
+        "(acquisition channel unknown)",
+        "no contacts exports: service_effort is empty",
+        "no marketing_spend exports: acquisition_cost has no spend (CAC and payback empty)",
+        "no survey_responses exports: the voice of the customer marts are empty "
+        "(survey_scores, customer_loyalty_scores, satisfaction_vs_loyalty)",
+    ]
+    assert report.load.not_exported == expected
+    terminal = terminal_text(report)
+    markdown = render_markdown(report)
+    for line in expected:
+        assert line in terminal
+        assert f"- {line}" in markdown
+    assert "exports:" not in terminal_text(
+        build_run_report(run_summary(tmp_path / "none.duckdb", load=load_report()), None, "EUR")
+    )

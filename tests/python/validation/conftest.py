@@ -28,12 +28,15 @@ import pandas as pd
 import pytest
 
 from flows.config import Paths
+from flows.contract import ENTITIES
 from flows.ingest import ensure_raw_schema
 from flows.transform import run_dbt
 from flows.validation import ValidationReport, validate_warehouse
 from tests.python.conftest import exclusive, shared_temp
 
 # --------------------------------------------------------------------------- raw data
+
+ENTITY_NAMES = [entity.name for entity in ENTITIES]
 
 RATES = [  # month, currency, rate (value of one unit in EUR)
     ("2023-01-01", "USD", "0.90000000"),
@@ -387,6 +390,13 @@ def build_warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
     try:
         ensure_raw_schema(con)
+        # one loaded file of every entity: the company exports them all (flows.ingest.entities_without_exports)
+        for load_id, entity in enumerate(ENTITY_NAMES, start=100):
+            con.execute(
+                """insert into raw.load_manifest values
+                   (?, 'fixture', ?, ?, ?, 'hash-' || ?, 1, 'loaded', 1, 1, 0, null, now()::timestamp)""",
+                [load_id, entity, f"{entity}_fixture.csv", f"/exports/{entity}_fixture.csv", entity],
+            )
         for order_id, customer_id, ordered_at, status, amount, currency, load_id, line in RAW_ORDERS:
             con.execute(
                 """insert into raw.orders (order_id, customer_id, ordered_at, status, amount, discount_amount,
@@ -555,6 +565,30 @@ def staging_faults(tmp_path_factory, base_warehouse) -> ValidationReport:
         "insert into marts.customer_personas select * replace ('ambassador' as persona) "
         "from marts.customer_personas where customer_id = 'c1'",
     )
+
+
+VOICE_STAGING_AND_MARTS = (
+    "staging.stg_survey__survey_responses",
+    "staging.stg_crm__contacts",
+    "marts.survey_scores",
+    "marts.customer_loyalty_scores",
+    "marts.satisfaction_vs_loyalty",
+    "marts.service_effort",
+)
+
+
+@pytest.fixture(scope="session")
+def not_exported_scenarios(tmp_path_factory, base_warehouse) -> dict[str, ValidationReport]:
+    """No survey_responses and no contacts exports: (`none`) staging and the voice marts empty, as dbt
+    builds them; (`lost`) the files were loaded but the voice marts are empty all the same; (`stale`) no
+    file in the manifest but the marts still have rows."""
+    forget_files = "delete from raw.load_manifest where entity in ('survey_responses', 'contacts')"
+    empty = [f"delete from {table}" for table in VOICE_STAGING_AND_MARTS]
+    return {
+        "none": shared_scenario(tmp_path_factory, base_warehouse, "not_exported", forget_files, *empty),
+        "lost": shared_scenario(tmp_path_factory, base_warehouse, "exported_but_lost", *empty),
+        "stale": shared_scenario(tmp_path_factory, base_warehouse, "not_exported_stale", forget_files),
+    }
 
 
 # --------------------------------------------------------------------------- dbt's checks on broken marts

@@ -59,3 +59,30 @@ def test_voice_shares_outside_zero_one_and_another_as_of_date_fail_dbts_tests(db
 def test_a_category_of_another_score_type_fails_dbts_test(dbt_tests_on_broken_marts):
     failing = failing_dbt_tests(dbt_tests_on_broken_marts, "satisfaction_vs_loyalty")
     assert failing["assert_satisfaction_vs_loyalty_categories_match_score_type"] == 1
+
+
+VOICE_MARTS = ("survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort")
+
+
+def test_voice_marts_of_entities_without_any_export_pass_empty(not_exported_scenarios):
+    report = not_exported_scenarios["none"]
+    assert report.success, report.failure_summary()
+    assert report.not_exported == ["contacts", "survey_responses"]
+    for mart in VOICE_MARTS:
+        result = report.result_for(mart)
+        assert result.rows == 0 and result.success, (mart, result)
+    assert report.result_for("service_effort").not_exported == ("contacts",)
+    assert report.result_for("survey_scores").not_exported == ("survey_responses",)
+
+
+def test_voice_marts_empty_although_their_entities_were_exported_fail(not_exported_scenarios):
+    report = not_exported_scenarios["lost"]
+    assert report.not_exported == []
+    for mart in VOICE_MARTS:
+        assert ("expect_table_row_count_to_be_between", ()) in failed(report, mart), mart
+
+
+def test_voice_marts_with_rows_but_no_export_fail(not_exported_scenarios):
+    report = not_exported_scenarios["stale"]
+    for mart in VOICE_MARTS:
+        assert ("expect_table_row_count_to_be_between", ()) in failed(report, mart), mart
