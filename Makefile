@@ -46,10 +46,11 @@ run: install
 	fi
 	$(PY) -m flows run --exports $(EXPORTS)
 
-# Two pytest-xdist workers, one test file each at a time (module fixtures are built once); the
-# session's sample run is shared by both (tests/python/conftest.py).
+# Three pytest-xdist workers on two cores (much of a run waits: for a server, a lock, a retry), one
+# test file each at a time (module fixtures are built once); the session's sample run is shared by all
+# (tests/python/conftest.py, which also orders the files longest first).
 test: install lint
-	$(PY) -m pytest -n 2 --dist loadfile
+	$(PY) -m pytest -n 3 --dist loadfile
 
 # The unit tests alone (no dbt, GX or Prefect): seconds.
 test-fast: install

@@ -180,9 +180,33 @@ INTEGRATION_FIXTURES = {"sample_cli_run", "sample_run", "copy_run", "prefect_har
 KINDS = ("unit", "integration", "e2e")
 
 
+#: The order `make test` hands test files to its workers (longest first, so that no long file starts
+#: last; the first one builds the session's sample while other workers run files that need none).
+FILE_ORDER = (
+    "test_vars.py",
+    "test_generate.py",
+    "test_ingest.py",
+    "test_publish.py",
+    "test_deployments.py",
+    "test_erasure.py",
+    "test_partial_exports.py",
+    "test_incremental.py",
+    "test_pipeline.py",
+    "test_personas_and_value.py",
+    "test_retries_and_artifacts.py",
+)
+
+
+def _file_rank(item: pytest.Item) -> int:
+    name = item.path.name
+    return FILE_ORDER.index(name) if name in FILE_ORDER else len(FILE_ORDER)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test without a kind marker is an integration test when it takes one of INTEGRATION_FIXTURES,
-    else a unit test; so `-m unit` never starts a build by accident."""
+    """Files in FILE_ORDER (the tests of a file keep their order). A test without a kind marker is an
+    integration test when it takes one of INTEGRATION_FIXTURES, else a unit test; so `-m unit` never
+    starts a build by accident."""
+    items.sort(key=_file_rank)
     for item in items:
         if not any(item.get_closest_marker(kind) for kind in KINDS):
             item.add_marker("integration" if INTEGRATION_FIXTURES & set(item.fixturenames) else "unit")

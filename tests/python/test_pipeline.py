@@ -209,8 +209,14 @@ def test_a_failing_validation_publishes_nothing_and_names_the_failure(
         with pytest.raises(
             ValidationError, match=r"customer_audit_figures: .*\(revenue_cents, raw_completed_revenue_cents\)"
         ):
-            # full_refresh: same files and code would make the run stop as up to date before validation
-            customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published), full_refresh=True)
+            # a new export file (one prospect): with nothing new the run would stop as up to date before
+            # validation; an incremental build is enough to reach it
+            (paths.exports / "customers_2099-02-01_prospect.csv").write_text(
+                "customer_id,created_at,email,full_name,country,acquisition_channel,referred_by_customer_id\n"
+                "C9999998,2025-12-01 09:00:00,prospect@example.com,New Prospect,NL,organic,\n",
+                encoding="utf-8",
+            )
+            customer_value_pipeline(str(paths.exports), str(paths.warehouse), str(paths.published))
     finally:
         SUITES["customer_audit_figures"] = original
     assert paths.published.read_bytes() == published_before
