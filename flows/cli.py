@@ -79,65 +79,7 @@ def generate(
     console.print(f"Wrote to {out}: " + ", ".join(f"{n:,} {entity}" for entity, n in counts.items()))
 
 
-@app.command()
-def run(
-    exports: Path | None = typer.Option(
-        None, "--exports", help="Folder of export files. Default: $CVW_EXPORTS or data/exports."
-    ),
-    warehouse: Path | None = typer.Option(
-        None,
-        "--warehouse",
-        help="Build warehouse (DuckDB file). Default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb.",
-    ),
-    published: Path | None = typer.Option(
-        None,
-        "--published",
-        help="File BI tools read, written only after validation passes. Default: $CVW_PUBLISHED or warehouse/published.duckdb.",
-    ),
-    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models from all history."),
-    dbt_vars: str | None = typer.Option(
-        None,
-        "--vars",
-        help="dbt vars for this run, YAML or JSON as `dbt --vars` takes them, e.g. '{churn_window_days: 180}'. "
-        "They reach the dbt build, the GX suites, the summary and the publication; vars that differ from the last "
-        "build's make the run a full refresh.",
-    ),
-    settle_seconds: float = typer.Option(
-        DEFAULT_SETTLE_SECONDS,
-        "--settle-seconds",
-        min=0,
-        help="An export file modified less than this long ago may still be being written: the load waits and "
-        "retries (as the scheduled deployments do). 0 loads what is there.",
-    ),
-) -> None:
-    """Load the exports, build the marts with dbt, validate them with Great Expectations and publish them."""
-    paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
-    parsed_vars = _parse_vars(dbt_vars)
-    if not paths.exports.is_dir():
-        fail(
-            f"exports folder {paths.exports} does not exist: generate sample data with `python -m flows generate --out {paths.exports}`"
-        )
-
-    from flows.pipeline import customer_value_pipeline
-    from flows.summary.terminal import print_run_report
-
-    try:
-        summary = customer_value_pipeline(
-            exports=str(paths.exports),
-            warehouse=str(paths.warehouse),
-            published=str(paths.published),
-            full_refresh=full_refresh,
-            dbt_vars=parsed_vars,
-            settle_seconds=settle_seconds,
-        )
-    except Exception as exc:  # one line a user can act on; the flow run's log has the detail
-        fail(one_line(exc))
-    if summary.report is None:  # pragma: no cover - the flow always builds it
-        fail("the run left no report")
-    print_run_report(summary.report, console)
-
-
-# Options shared by `serve` and `deploy`.
+# Options shared by run, serve, deploy and erase.
 LandingExports = Annotated[
     Path | None,
     typer.Option("--exports", help="Folder the export files land in. Default: $CVW_EXPORTS or data/exports."),
@@ -171,9 +113,54 @@ ScheduleTimezone = Annotated[
 DbtVars = Annotated[
     str | None,
     typer.Option(
-        "--vars", help="dbt vars the deployments run with (YAML or JSON, as `dbt --vars`); stored in their parameters."
+        "--vars",
+        help="dbt vars, YAML or JSON as `dbt --vars` takes them, e.g. '{churn_window_days: 180}'. They reach the dbt "
+        "build, the GX suites, the summary and the publication (and the deployments' parameters); vars that differ "
+        "from the last build's make the run a full refresh.",
     ),
 ]
+
+
+@app.command()
+def run(
+    exports: LandingExports = None,
+    warehouse: BuildWarehouse = None,
+    published: PublishedFile = None,
+    full_refresh: bool = typer.Option(False, "--full-refresh", help="Rebuild incremental models from all history."),
+    dbt_vars: DbtVars = None,
+    settle_seconds: float = typer.Option(
+        DEFAULT_SETTLE_SECONDS,
+        "--settle-seconds",
+        min=0,
+        help="An export file modified less than this long ago may still be being written: the load waits and "
+        "retries (as the scheduled deployments do). 0 loads what is there.",
+    ),
+) -> None:
+    """Load the exports, build the marts with dbt, validate them with Great Expectations and publish them."""
+    paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
+    parsed_vars = _parse_vars(dbt_vars)
+    if not paths.exports.is_dir():
+        fail(
+            f"exports folder {paths.exports} does not exist: generate sample data with `python -m flows generate --out {paths.exports}`"
+        )
+
+    from flows.pipeline import customer_value_pipeline
+    from flows.summary.terminal import print_run_report
+
+    try:
+        summary = customer_value_pipeline(
+            exports=str(paths.exports),
+            warehouse=str(paths.warehouse),
+            published=str(paths.published),
+            full_refresh=full_refresh,
+            dbt_vars=parsed_vars,
+            settle_seconds=settle_seconds,
+        )
+    except Exception as exc:  # one line a user can act on; the flow run's log has the detail
+        fail(one_line(exc))
+    if summary.report is None:  # pragma: no cover - the flow always builds it
+        fail("the run left no report")
+    print_run_report(summary.report, console)
 
 
 def _parse_vars(text: str | None) -> dict[str, object]:

@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from prefect import Flow
     from prefect.deployments.runner import RunnerDeployment
 
-#: Scheduled runs race with files being uploaded: a file must be unchanged this long before it is loaded.
-SCHEDULED_SETTLE_SECONDS = DEFAULT_SETTLE_SECONDS
 TAGS = ["customer-value-warehouse"]
 ENTRYPOINT = "flows/pipeline.py:customer_value_pipeline"
 
@@ -49,7 +47,7 @@ class ServeSettings:
     nightly_cron: str
     intraday_cron: str
     timezone: str
-    settle_seconds: float = SCHEDULED_SETTLE_SECONDS
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS
     #: dbt vars every deployment runs with (`--vars`), stored in the deployments' parameters
     dbt_vars: dict[str, Any] = field(default_factory=dict)
 
@@ -62,7 +60,7 @@ class ServeSettings:
         nightly_cron: str | None = None,
         intraday_cron: str | None = None,
         timezone: str | None = None,
-        settle_seconds: float = SCHEDULED_SETTLE_SECONDS,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
         dbt_vars: dict[str, Any] | None = None,
     ) -> ServeSettings:
         """Options given, else environment variables, else the defaults; raises ValueError on a bad cron or time zone."""

@@ -52,6 +52,14 @@ def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str
     )
 
 
+def run_on(command: str, paths: Paths, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """`python -m flows COMMAND` on a run's exports, build warehouse and published file (and `extra` options)."""
+    return run_cli(
+        command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
+        "--published", str(paths.published), *extra, timeout=timeout,
+    )  # fmt: skip
+
+
 @pytest.fixture()
 def exports(tmp_path: Path) -> Path:
     folder = tmp_path / "exports"
@@ -102,16 +110,8 @@ def sample_cli_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
         if not outcome.exists():
             shutil.rmtree(root, ignore_errors=True)
             generate_exports(paths.exports, **SAMPLE)
-            run = run_cli(
-                "run",
-                "--exports",
-                str(paths.exports),
-                "--warehouse",
-                str(paths.warehouse),
-                "--published",
-                str(paths.published),
-                timeout=1200,
-            )
+            # the files were written a moment ago, completely: no settle time
+            run = run_on("run", paths, "--settle-seconds", "0", timeout=1200)
             outcome.write_text(json.dumps({"returncode": run.returncode, "stdout": run.stdout, "stderr": run.stderr}))
         recorded = json.loads(outcome.read_text())
     completed = subprocess.CompletedProcess(["python", "-m", "flows", "run"], **recorded)

@@ -295,8 +295,8 @@ def test_the_deployments_are_defined_once_with_schedules_limits_and_parameters()
     """flows/serve.py is the one definition of the deployments (serve and deploy use it; there is no
     prefect.yaml, whose `prefect deploy` the pinned Prefect cannot run): names, entrypoint, schedules
     in the given time zone, the intraday concurrency limit, and the parameters including --vars."""
-    from flows.config import DEFAULT_INTRADAY_CRON, DEFAULT_NIGHTLY_CRON
-    from flows.serve import ENTRYPOINT, SCHEDULED_SETTLE_SECONDS, ServeSettings, build_deployments
+    from flows.config import DEFAULT_INTRADAY_CRON, DEFAULT_NIGHTLY_CRON, DEFAULT_SETTLE_SECONDS
+    from flows.serve import ENTRYPOINT, ServeSettings, build_deployments
 
     settings = ServeSettings.resolve(timezone="Europe/Amsterdam", dbt_vars={"churn_window_days": 180})
     by_name = {d.name: d for d in build_deployments(settings)}
@@ -312,5 +312,5 @@ def test_the_deployments_are_defined_once_with_schedules_limits_and_parameters()
     assert by_name["intraday"].concurrency_options.collision_strategy.value == "CANCEL_NEW"
     assert by_name["nightly"].concurrency_limit is None and by_name["full-refresh"].concurrency_limit is None
     assert [by_name[n].parameters["full_refresh"] for n in DEPLOYMENTS] == [False, False, True]
-    assert {by_name[n].parameters["settle_seconds"] for n in DEPLOYMENTS} == {SCHEDULED_SETTLE_SECONDS}
+    assert {by_name[n].parameters["settle_seconds"] for n in DEPLOYMENTS} == {DEFAULT_SETTLE_SECONDS}
     assert all(by_name[n].parameters["dbt_vars"] == {"churn_window_days": 180} for n in DEPLOYMENTS)

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from tests.python.conftest import copy_paths, run_cli
+from tests.python.conftest import copy_paths, run_on
 
 pytestmark = pytest.mark.e2e
 
@@ -82,10 +82,7 @@ def erased(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dict:
         "in_published": places_holding(paths.published, identity),
     }
     write_later_export(paths.exports, customer_id, email, full_name)
-    result = run_cli(
-        "erase", "--customer", customer_id, "--reason", "ticket 42",
-        "--exports", str(paths.exports), "--warehouse", str(paths.warehouse), "--published", str(paths.published),
-    )  # fmt: skip
+    result = run_on("erase", paths, "--customer", customer_id, "--reason", "ticket 42")
     return {"paths": paths, "identity": identity, "before": before, "result": result}
 
 

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from tests.python.conftest import run_cli
+from tests.python.conftest import run_on
 
 pytestmark = pytest.mark.e2e
 
@@ -65,17 +65,7 @@ def partial_run(
     for path in full_sample.iterdir():
         if path.name.startswith(CASES[case]):
             shutil.copy(path, paths.exports / path.name)
-    completed = run_cli(
-        "run",
-        "--exports",
-        str(paths.exports),
-        "--warehouse",
-        str(paths.warehouse),
-        "--published",
-        str(paths.published),
-        "--settle-seconds",
-        "0",  # copied a moment ago, completely
-    )
+    completed = run_on("run", paths, "--settle-seconds", "0")  # copied a moment ago, completely
     return case, paths, completed
 
 

@@ -338,7 +338,6 @@ def test_the_cli_waits_for_files_still_being_written_by_default(
 
     from flows import cli, pipeline
     from flows.config import DEFAULT_SETTLE_SECONDS
-    from flows.serve import SCHEDULED_SETTLE_SECONDS
 
     calls: list[dict] = []
 
@@ -351,4 +350,4 @@ def test_the_cli_waits_for_files_still_being_written_by_default(
     for extra in ([], ["--settle-seconds", "0"]):
         CliRunner().invoke(cli.app, ["run", "--exports", str(tmp_path / "exports"), *extra])
     assert [c["settle_seconds"] for c in calls] == [DEFAULT_SETTLE_SECONDS, 0.0]
-    assert DEFAULT_SETTLE_SECONDS == SCHEDULED_SETTLE_SECONDS == 10.0
+    assert DEFAULT_SETTLE_SECONDS == 10.0  # the deployments' settle time too (test_deployments)

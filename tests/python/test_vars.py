@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths, parse_dbt_vars
-from tests.python.conftest import copy_paths, run_cli
+from tests.python.conftest import copy_paths, run_cli, run_on
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -67,17 +67,7 @@ def run_with_vars(
 ) -> tuple[Paths, subprocess.CompletedProcess[str]]:
     """The session's run, copied, then run again with another churn window."""
     paths = copy_paths(sample_run, tmp_path_factory.mktemp("vars"))
-    result = run_cli(
-        "run",
-        "--exports",
-        str(paths.exports),
-        "--warehouse",
-        str(paths.warehouse),
-        "--published",
-        str(paths.published),
-        "--vars",
-        "{churn_window_days: 180}",
-    )
+    result = run_on("run", paths, "--vars", "{churn_window_days: 180}")
     return paths, result
 
 
@@ -111,14 +101,9 @@ def test_the_same_vars_again_find_nothing_new_and_other_vars_rebuild(
 ) -> None:
     paths, first = run_with_vars
     assert first.returncode == 0
-    again = run_cli(
+    again = run_on(
         "run",
-        "--exports",
-        str(paths.exports),
-        "--warehouse",
-        str(paths.warehouse),
-        "--published",
-        str(paths.published),
+        paths,
         "--vars",
         '{"churn_window_days": 180}',
     )
