@@ -2,8 +2,8 @@
 
 The suites never restate a dbt rule or re-read `dbt_project.yml`: the as-of date (dbt's
 `int_as_of_date_resolved`), the churn window, the reporting currency and time zone, the period
-grains, the persona names, the score categories and the bounds of the plausibility gates are read here from the open warehouse that dbt
-built. A warehouse without the table (or with an incomplete one) fails the suites that need it,
+grains, the persona names, the score categories and the bounds of the plausibility gates are read
+here from the open warehouse that dbt built. A warehouse without the table (or with an incomplete one) fails the suites that need it,
 naming the table (`RunParametersError`).
 """
 

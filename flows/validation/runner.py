@@ -12,6 +12,13 @@ and then, in one ephemeral GX Data Context:
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
   none when `docs_dir` is None.
 
+Before a suite runs, the warehouse is still open for two things computed in DuckDB: the frame of a
+suite with a `read` function (a bounded summary instead of the whole mart: orders), and the scan of
+every string value of the mart for personal data (flows.validation.personal_data), which the
+personal-data expectation checks. A failed plausibility bound (`common.expect_within`) is reported
+with the record that broke it: `order_id O-1 (completed, 2024-05-01): revenue 2,500,000 >
+max_revenue_per_order 1,000,000`.
+
 The entities the company does not export at all (raw.load_manifest,
 flows.ingest.entities_without_exports) are read too: a suite whose mart is built from one of them
 (`built_from`) expects it empty, and the report names them (`not_exported`).
@@ -352,7 +359,7 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
         else:
             failure.observed = f"failed: unexpected columns {_short(str(mismatched.get('unexpected')))}"
     elif "observed_value" in result:
-        failure.observed = f"failed: observed {_short(str(_plain(result['observed_value'])))}"
+        failure.observed = f"failed: observed {_short(str(_plain(result['observed_value'])), 400)}"
     else:
         failure.observed = "failed"
     return failure

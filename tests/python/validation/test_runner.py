@@ -53,6 +53,12 @@ def test_registry_has_every_mart_in_domain_order():
     assert not SUITES["customers"].needs_run_parameters
 
 
+def test_every_mart_model_has_a_suite():
+    """Every published table is validated (the personal-data scan included): one suite per mart model."""
+    models = {path.stem for path in (PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    assert models == set(SUITES)
+
+
 def test_failure_summary_and_error_message():
     report = ValidationReport(
         success=False,
