@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,12 +53,46 @@ def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str
     )
 
 
+def on_paths(command: str, paths: Paths, *extra: str) -> list[str]:
+    """The arguments of `python -m flows COMMAND` on a run's exports, build warehouse and published file."""
+    return [
+        command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
+        "--published", str(paths.published), *extra,
+    ]  # fmt: skip
+
+
 def run_on(command: str, paths: Paths, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     """`python -m flows COMMAND` on a run's exports, build warehouse and published file (and `extra` options)."""
-    return run_cli(
-        command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
-        "--published", str(paths.published), *extra, timeout=timeout,
-    )  # fmt: skip
+    return run_cli(*on_paths(command, paths, *extra), timeout=timeout)
+
+
+def start_on(command: str, paths: Paths, *extra: str, **popen: Any) -> subprocess.Popen[str]:
+    """`run_on` without waiting for it: the process (its output merged into `stdout`, a pipe, unless
+    `popen` says otherwise)."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **popen}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows", *on_paths(command, paths, *extra)], cwd=PROJECT_DIR, text=True, **options
+    )
+
+
+def hold_write_lock(warehouse: Path) -> subprocess.Popen[str]:
+    """Another process with the warehouse open for writing (as a running dbt or a second run), until
+    `.communicate("")` lets it go."""
+    import duckdb
+
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    return holder
 
 
 @pytest.fixture()
