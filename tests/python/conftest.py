@@ -224,11 +224,13 @@ FILE_ORDER = (
     "test_publish.py",
     "test_deployments.py",
     "test_erasure.py",
+    "test_crash_recovery.py",
     "test_partial_exports.py",
     "test_incremental.py",
     "test_pipeline.py",
     "test_personas_and_value.py",
     "test_retries_and_artifacts.py",
+    "test_concurrent_runs.py",
 )
 
 

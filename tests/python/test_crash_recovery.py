@@ -1,0 +1,58 @@
+"""kill -9 in the middle of a run: the published file is untouched (readers never see the crash), the
+build warehouse opens again, and the next run builds, validates and publishes the same marts.
+
+`python -m flows run` on a copy of the session run, with one new export file without rows (a new
+load: the run builds, and the figures stay those of the copy), is killed with SIGKILL (its whole
+process group: the run, its dbt build and its temporary Prefect server, as a power cut would) once
+dbt has written a model into the build warehouse; then it is run again."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import duckdb
+import pytest
+
+from flows.config import Paths
+from tests.python.conftest import run_on, start_on
+from tests.python.marts_fingerprint import compare, fingerprint_file
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(copy_run: Callable[..., Paths]) -> None:
+    paths = copy_run()
+    published_marts = fingerprint_file(paths.published)
+    published_bytes = paths.published.read_bytes()
+    (paths.exports / "orders_2099-03-01_nothing_new.csv").write_text(
+        "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n", encoding="utf-8"
+    )
+
+    run = start_on("run", paths, "--settle-seconds", "0", start_new_session=True)
+    killed_after = ""
+    try:
+        assert run.stdout is not None
+        for line in run.stdout:
+            if " OK created " in line:  # dbt has written a model of the build warehouse
+                os.killpg(run.pid, signal.SIGKILL)
+                killed_after = line.strip()
+                break
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=60)
+        run.stdout.close()
+    assert killed_after, "the run ended before dbt built a model"
+    assert run.returncode == -signal.SIGKILL
+    assert paths.published.read_bytes() == published_bytes  # the publication never saw the crash
+
+    with duckdb.connect(str(paths.warehouse)) as con:  # the killed writer's file opens again
+        assert con.execute("select count(*) from raw.load_manifest where file_name like '%nothing_new%'").fetchone()
+
+    rerun = run_on("run", paths, "--settle-seconds", "0")
+    assert rerun.returncode == 0, rerun.stderr[-3000:] + rerun.stdout[-3000:]
+    assert "Nothing new since the last publication" not in rerun.stdout  # it built, validated and published
+    assert paths.published.read_bytes() != published_bytes
+    assert compare(published_marts, fingerprint_file(paths.published)) == []
