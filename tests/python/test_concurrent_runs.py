@@ -249,7 +249,12 @@ def cli_runs(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dic
         before = datetime.now(UTC)
         holder = hold_write_lock(paths.warehouse)
         window = (before, datetime.now(UTC))
-        run = start_on("run", paths, "--settle-seconds", "0", env={**os.environ, "CVW_LOCK_TIMEOUT_SECONDS": timeout})
+        env = {**os.environ, "CVW_LOCK_TIMEOUT_SECONDS": timeout}
+        # "gives up" writes to a file: its output is read after the other run's, a pipe could fill meanwhile
+        output = {"stdout": (root / "gives_up.log").open("w")} if name == "gives up" else {}
+        run = start_on("run", paths, "--settle-seconds", "0", env=env, **output)
+        for handle in output.values():
+            handle.close()  # the run has its own descriptor
         started[name] = (holder, run, paths, window)
     try:
         holder, run, paths, window = started["waits"]
@@ -262,8 +267,8 @@ def cli_runs(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dic
         run.wait(timeout=300)
         runs["waits"] = Outcome(paths, holder.pid, "".join(lines), run.returncode, window)
         holder, run, paths, window = started["gives up"]
-        output, _ = run.communicate(timeout=300)
-        runs["gives up"] = Outcome(paths, holder.pid, output, run.returncode, window)
+        run.wait(timeout=300)
+        runs["gives up"] = Outcome(paths, holder.pid, (root / "gives_up.log").read_text(), run.returncode, window)
     finally:
         for holder, run, _, _ in started.values():
             if run.poll() is None:
