@@ -281,11 +281,16 @@ def erase(
     import shutil
 
     from flows.erasure import erase_customers
+    from flows.file_lock import run_when_free
 
     paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
     parsed_vars = _parse_vars(dbt_vars)
-    try:
-        report = erase_customers(paths.warehouse, customer, reason)
+    try:  # another process writing the warehouse is waited for, as a run waits (flows/file_lock.py)
+        report = run_when_free(
+            lambda: erase_customers(paths.warehouse, customer, reason),
+            paths.warehouse,
+            lambda message: err_console.print(message, highlight=False, markup=False),
+        )
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     except Exception as exc:

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     timezone: str | None = None
     #: the Prefect global concurrency limit that lets one run write the warehouse at a time
     lock_name: str = DEFAULT_LOCK_NAME
+    #: how long a run waits for that slot, and a step for another process's hold on the warehouse file
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
 
 

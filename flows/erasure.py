@@ -13,7 +13,9 @@
   warehouse, `<warehouse>.erasure-key`, not in it), the date, the reason and the rows touched; no
   personal data. The loader quarantines a later export row of an erased customer with reason `erased`.
 
-The file is then rewritten into a fresh DuckDB file (no deleted bytes survive in free blocks), and
+The file is then rewritten into a fresh DuckDB file (no deleted bytes survive in free blocks) through
+the same connection (the warehouse is opened once: a lock error can only come before anything is
+changed, so the CLI waits for the lock and simply tries again, flows/file_lock.py), and
 the models of staging, intermediate and marts (but the persona history) are dropped before that: the
 caller rebuilds every model from raw (`--full-refresh`), validates and publishes a new file.
 """
@@ -207,21 +209,25 @@ def erase_customers(warehouse: Path, customer_ids: list[str], reason: str = "") 
         except BaseException:
             con.execute("rollback")
             raise
-    rewrite_without_free_blocks(Path(warehouse))
+        rewrite_without_free_blocks(con, Path(warehouse))
     return report
 
 
-def rewrite_without_free_blocks(warehouse: Path) -> None:
-    """Copy the database into a fresh file and swap it in: updated and deleted values can survive in
-    a DuckDB file's free blocks until they are reused; a fresh copy holds only the live rows."""
+def rewrite_without_free_blocks(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
+    """Copy the database of `con` (the open `warehouse`) into a fresh file and swap it in: updated and
+    deleted values can survive in a DuckDB file's free blocks until they are reused; a fresh copy
+    holds only the live rows. The copy is made through the erasure's own connection, so the
+    warehouse is opened once: no other process can take it between the erasure and the copy."""
     fresh = warehouse.with_name(f".{warehouse.name}.{uuid.uuid4().hex[:8]}.erasing")
     try:
-        with duckdb.connect(str(fresh)) as con:
-            con.execute(f"attach {quote_literal(str(warehouse))} as old (read_only)")
-            database = con.execute("select current_database()").fetchone()[0]
-            con.execute(f"copy from database old to {database}")
-            con.execute("detach old")
-            con.execute("checkpoint")
+        database = con.execute("select current_database()").fetchone()[0]
+        con.execute(f"attach {quote_literal(str(fresh))} as fresh")
+        try:
+            con.execute(f"copy from database {database} to fresh")
+            con.execute("checkpoint fresh")
+        finally:
+            con.execute("detach fresh")
+        con.close()
         os.replace(fresh, warehouse)
         Path(str(warehouse) + ".wal").unlink(missing_ok=True)
     finally:

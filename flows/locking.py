@@ -13,7 +13,8 @@ the server takes back the slot of a run whose process died once its lease expire
 
 Runs against Prefect's temporary in-process server (no `PREFECT_API_URL`, as with a plain
 `python -m flows run`) take no slot: that server keeps no lease service, so a crashed run could
-leave the slot taken; DuckDB's own file lock still refuses a second writer (a retried error).
+leave the slot taken. Every run, with a slot or without, also waits at each step for DuckDB's own
+file lock when another process holds the file (flows/file_lock.py, the same timeout).
 """
 
 from __future__ import annotations

@@ -3,14 +3,17 @@
 Write-audit-publish: dbt builds into the build warehouse; Great Expectations validates the
 marts there; only when every expectation passes are the marts copied to the published
 file that BI tools read. Tasks are thin: the logic lives in plain modules that the tests
-call directly (ingest, transform, validation, publish). Tasks retry what waiting cures (an export
-file still being written, a locked warehouse: flows/resilience.py) and fail fast on the rest.
+call directly (ingest, transform, validation, publish). Every step that opens the build warehouse
+waits while another process holds it (flows/file_lock.py); the load retries an export file still
+being written (flows/resilience.py); everything else fails fast.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import dbt_artifacts, ingest, locking, publish, resilience, transform, validation
+from flows import dbt_artifacts, file_lock, ingest, locking, publish, resilience, transform, validation
 from flows.config import Paths
 from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
@@ -47,11 +50,10 @@ class RunSummary:
 @task(name="load exports", retries=3, retry_delay_seconds=[10, 30, 60], retry_condition_fn=resilience.retry_condition)
 def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.LoadReport:
     resilience.ensure_exports_settled(paths.exports, settle_seconds)
-    try:
-        report = ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id)
-    except duckdb.Error as exc:
-        raise resilience.as_transient(exc, paths.warehouse) from exc
     logger = get_run_logger()
+    report = file_lock.run_when_free(
+        lambda: ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id), paths.warehouse, _say(logger)
+    )
     logger.info(
         "read %s rows: %s loaded, %s quarantined; %s files loaded, %s skipped, %s rejected",
         report.rows_read,
@@ -70,26 +72,38 @@ def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.
 
 @task(name="dbt build", retries=2, retry_delay_seconds=[15, 60], retry_condition_fn=resilience.retry_condition)
 def build_task(paths: Paths, full_refresh: bool, dbt_vars: dict[str, Any]) -> transform.DbtResult:
-    resilience.ensure_warehouse_writable(paths.warehouse)
-    return transform.build(paths.warehouse, paths.dbt_target, full_refresh=full_refresh, dbt_vars=dbt_vars)
+    def build() -> transform.DbtResult:
+        resilience.ensure_warehouse_writable(paths.warehouse)  # rather than a dbt start that cannot open it
+        return transform.build(paths.warehouse, paths.dbt_target, full_refresh=full_refresh, dbt_vars=dbt_vars)
+
+    return file_lock.run_when_free(build, paths.warehouse, _say(get_run_logger()))
 
 
 @task(name="validate marts", retries=2, retry_delay_seconds=[10, 30], retry_condition_fn=resilience.retry_condition)
 def validate_task(paths: Paths) -> validation.ValidationReport:
     """The GX suites, on the parameters the build used (its intermediate.int_run_parameters, never
     dbt_project.yml)."""
-    try:
-        return validation.validate_warehouse(paths.warehouse, paths.output / "data_docs")
-    except duckdb.Error as exc:
-        raise resilience.as_transient(exc, paths.warehouse) from exc
+    return file_lock.run_when_free(
+        lambda: validation.validate_warehouse(paths.warehouse, paths.output / "data_docs"),
+        paths.warehouse,
+        _say(get_run_logger()),
+        read_only=True,
+    )
 
 
 @task(name="publish marts", retries=2, retry_delay_seconds=[5, 15], retry_condition_fn=resilience.retry_condition)
 def publish_task(paths: Paths, run_id: str, state: str, dbt_vars: dict[str, Any]) -> Path:
-    try:
-        return publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state, dbt_vars=dbt_vars)
-    except duckdb.Error as exc:
-        raise resilience.as_transient(exc, paths.warehouse) from exc
+    return file_lock.run_when_free(
+        lambda: publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state, dbt_vars=dbt_vars),
+        paths.warehouse,
+        _say(get_run_logger()),
+        read_only=True,
+    )
+
+
+def _say(logger: logging.Logger | logging.LoggerAdapter) -> Callable[[str], None]:
+    """A run logger's info as a function of one message (a % in a path is no format)."""
+    return lambda message: logger.info("%s", message)
 
 
 def run_pipeline(
@@ -109,7 +123,12 @@ def run_pipeline(
 
     # No new export file, the same dbt code, vars and suites as the last publication: the marts
     # would come out the same, so the (frequent, intraday) run stops here.
-    state = publish.source_state(paths.warehouse, summary.dbt_vars)
+    state = file_lock.run_when_free(
+        lambda: publish.source_state(paths.warehouse, summary.dbt_vars),
+        paths.warehouse,
+        _say(get_run_logger()),
+        read_only=True,
+    )
     if not full_refresh and publish.published_state(paths.published) == state:
         summary.up_to_date = True
         return summary

@@ -4,13 +4,16 @@ A scheduled run meets two passing troubles that go away if it waits a little:
 
 - an export file that is still being written (an upload or a copy in progress): its
   modification time is within the last `settle_seconds` (a flow parameter; the scheduled
-  deployments use 10 s, an ad-hoc run 0: it loads what is there);
+  deployments and `python -m flows run` use 10 s, 0 loads what is there);
 - a locked warehouse: another process (a run, a dbt invocation, a client) has the DuckDB
-  file open for writing, and DuckDB raises `IOException: Could not set lock on file`.
+  file open, and DuckDB raises `IOException: Could not set lock on file`.
 
-Both raise a `TransientError` subclass; the Prefect tasks retry those (`retry_condition`)
-and fail fast on everything else: a contract violation, a dbt test failure or a failed
-expectation gives the same answer however often it is retried.
+Both raise a `TransientError` subclass (or DuckDB's lock error). The load task retries a file
+still being written (`retry_condition`); a locked warehouse is waited for inside the step that
+meets it, polling the lock and naming the holder (flows/file_lock.py), so a lock error reaches
+Prefect's retries only if a step forgot to wait. Everything else fails fast: a contract
+violation, a dbt test failure or a failed expectation gives the same answer however often it is
+retried.
 """
 
 from __future__ import annotations
@@ -84,11 +87,6 @@ def ensure_warehouse_writable(warehouse: Path) -> None:
         if is_lock_error(exc):
             raise WarehouseLocked(warehouse, exc) from exc
         raise
-
-
-def as_transient(exc: BaseException, warehouse: Path) -> BaseException:
-    """The exception to raise for `exc`: a DuckDB lock error becomes WarehouseLocked, others stay."""
-    return WarehouseLocked(warehouse, exc) if is_lock_error(exc) else exc
 
 
 def is_retryable(exc: BaseException | None) -> bool:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,14 +58,48 @@ def run_cli(*args: str, timeout: float = 900, api_url: str | None = None) -> sub
     )  # fmt: skip
 
 
+def on_paths(command: str, paths: Paths, *extra: str) -> list[str]:
+    """The arguments of `python -m flows COMMAND` on a run's exports, build warehouse and published file."""
+    return [
+        command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
+        "--published", str(paths.published), *extra,
+    ]  # fmt: skip
+
+
 def run_on(
     command: str, paths: Paths, *extra: str, timeout: float = 900, api_url: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`python -m flows COMMAND` on a run's exports, build warehouse and published file (and `extra` options)."""
-    return run_cli(
-        command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
-        "--published", str(paths.published), *extra, timeout=timeout, api_url=api_url,
-    )  # fmt: skip
+    return run_cli(*on_paths(command, paths, *extra), timeout=timeout, api_url=api_url)
+
+
+def start_on(command: str, paths: Paths, *extra: str, **popen: Any) -> subprocess.Popen[str]:
+    """`run_on` without waiting for it: the process (its output merged into `stdout`, a pipe, unless
+    `popen` says otherwise)."""
+    options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **popen}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows", *on_paths(command, paths, *extra)], cwd=PROJECT_DIR, text=True, **options
+    )
+
+
+def hold_write_lock(warehouse: Path) -> subprocess.Popen[str]:
+    """Another process with the warehouse open for writing (as a running dbt or a second run), until
+    `.communicate("")` lets it go."""
+    import duckdb
+
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+    return holder
 
 
 @pytest.fixture()
@@ -209,12 +244,14 @@ FILE_ORDER = (
     "test_publish.py",
     "test_deployments.py",
     "test_erasure.py",
+    "test_crash_recovery.py",
     "test_partial_exports.py",
     "test_incremental.py",
     "test_pipeline.py",
     "test_personas_and_value.py",
     "test_retries_and_artifacts.py",
     "test_plausibility_gates.py",
+    "test_concurrent_runs.py",
 )
 
 

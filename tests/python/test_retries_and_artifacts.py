@@ -1,11 +1,10 @@
 """What a run retries and what it fails fast on (flows/resilience.py), and the run summary that every
-run leaves as a Prefect artifact (flows/summary/markdown.py). Plain functions, real files and DuckDB locks."""
+run leaves as a Prefect artifact (flows/summary/markdown.py). Plain functions, real files and DuckDB locks.
+How a run waits for a warehouse another process holds: test_concurrent_runs.py."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,12 +15,14 @@ import pytest
 
 from flows import resilience
 from flows.config import Paths
+from flows.file_lock import LockHolder, WarehouseLockTimeout
 from flows.ingest import FileResult, LoadReport
 from flows.pipeline import RunSummary, build_task, load_task, publish_task, validate_task
 from flows.summary.markdown import render_markdown
 from flows.summary.report import build_run_report
 from flows.transform import DbtError, DbtResult, NodeResult
 from flows.validation import FailedExpectation, SuiteResult, ValidationError, ValidationReport
+from tests.python.conftest import hold_write_lock
 
 # --------------------------------------------------------------------------- files still being written
 
@@ -59,23 +60,6 @@ def test_a_file_still_growing_is_caught_on_every_write(exports: Path) -> None:
 # --------------------------------------------------------------------------- a locked warehouse
 
 
-def hold_write_lock(warehouse: Path) -> subprocess.Popen:
-    """Another process with the warehouse open for writing (as a running dbt or a second run)."""
-    duckdb.connect(str(warehouse)).close()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "ok"
-    return holder
-
-
 def test_a_warehouse_locked_by_another_process_is_a_transient_error(warehouse: Path) -> None:
     holder = hold_write_lock(warehouse)
     try:
@@ -85,7 +69,6 @@ def test_a_warehouse_locked_by_another_process_is_a_transient_error(warehouse: P
             duckdb.connect(str(warehouse))
         assert resilience.is_lock_error(raised.value)
         assert resilience.is_retryable(raised.value)
-        assert isinstance(resilience.as_transient(raised.value, warehouse), resilience.WarehouseLocked)
     finally:
         holder.communicate("")
     resilience.ensure_warehouse_writable(warehouse)  # free again
@@ -122,6 +105,8 @@ def failed_state(exc: BaseException) -> SimpleNamespace:
     [
         (resilience.ExportsStillBeingWritten([Path("orders.csv")], 10), True),
         (resilience.WarehouseLocked(Path("w.duckdb"), "IO Error: Could not set lock on file"), True),
+        # the step waited for the lock already: retrying would wait as long again
+        (WarehouseLockTimeout(Path("w.duckdb"), LockHolder(pid=12), 600), False),
         (duckdb.IOException('IO Error: Could not set lock on file "w.duckdb": Conflicting lock is held'), True),
         (ValueError("--vars must be a mapping of var names to values"), False),
         (
@@ -272,37 +257,6 @@ def load_attempts(paths: Paths) -> tuple[bool, Any, int]:
     with get_client(sync_client=True) as client:
         runs = client.read_task_run(task_run_id).run_count
     return completed, result, runs
-
-
-@pytest.mark.integration
-def test_a_locked_warehouse_is_retried_until_it_is_free(
-    prefect_server: None, exports: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from flows import ingest
-
-    (exports / "customers_2025-01-01.csv").write_text(
-        "customer_id,created_at,email\nc1,2025-01-01T10:00:00+01:00,a@b.eu\n"
-    )
-    holder = hold_write_lock(warehouse)
-    load_exports = ingest.load_exports
-
-    def load_then_release(*args: Any, **kwargs: Any) -> Any:
-        """The real load; after the first attempt the other process lets go of the file."""
-        try:
-            return load_exports(*args, **kwargs)
-        finally:
-            if holder.poll() is None:
-                holder.communicate("")
-
-    monkeypatch.setattr(ingest, "load_exports", load_then_release)
-    try:
-        completed, report, runs = load_attempts(Paths.resolve(exports=exports, warehouse=warehouse))
-    finally:
-        if holder.poll() is None:
-            holder.communicate("")
-    assert completed, report
-    assert runs == 2
-    assert report.rows_loaded == 1
 
 
 @pytest.mark.integration
