@@ -36,6 +36,7 @@ from pathlib import Path
 import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
+from flows.csv_lines import UnreadableCsv, drop_incoming, read_csv_export
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
@@ -307,7 +308,7 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
 
 
 def check_query(entity: Entity, source: str, native: Iterable[str] = (), window: TimestampWindow | None = None) -> str:
-    """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
+    """One query over `source` (text columns, `_pos`, `_line`, `_record`) giving every contract column
     typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
     `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
     days of timestamps (default: `TimestampWindow()`)."""
@@ -318,6 +319,7 @@ def check_query(entity: Entity, source: str, native: Iterable[str] = (), window:
     return f"""
         select
           _pos,
+          _line,
           {typed},
           nullif(concat_ws('; ', {reasons}), '') as _reason,
           _record
@@ -362,68 +364,40 @@ def _refuse_reserved(header: list[str]) -> None:
 
 
 def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, set[str]]:
-    """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
-    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects
+    """Read a file into temp view `_incoming` (all text, `_pos` = 0-based record position, `_line`
+    = the file's physical line, the row for Parquet) and structural rejects into `_rejects` (line,
+    reason, text). Returns the number of rejects
     and the columns the file stored as numbers (Parquet), whose text has no separator to guess."""
-    con.execute("drop table if exists _incoming")
-    con.execute("drop table if exists _rejects")
+    drop_incoming(con)
     literal = quote_literal(str(path))
     if path.name.lower().endswith(".parquet"):
         described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
         native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
         _refuse_reserved([name for name, *_ in described])
         con.execute(
-            f"""create temp table _incoming as
-                select * exclude (file_row_number), file_row_number as _pos
+            f"""create temp table _incoming_rows as
+                select * exclude (file_row_number), file_row_number + 1 as _line
                 from (select columns(* exclude (file_row_number))::varchar, file_row_number
                       from read_parquet({literal}, file_row_number = true))"""
         )
+        con.execute("create temp view _incoming as select *, rowid as _pos from _incoming_rows")
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
         return 0, native
     delimiter, header = _csv_header(path)
     _refuse_reserved(header)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
-    # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
-    columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
-    con.execute("drop table if exists _rejects_errors")
-    con.execute("drop table if exists _rejects_scan")
-    con.execute(
-        f"""create temp table _incoming as
-            select * from read_csv({literal}, header = true, auto_detect = false, columns = {columns},
-                                   delim = {quote_literal(delimiter)}, quote = '"', escape = '"',
-                                   store_rejects = true, rejects_table = '_rejects_errors',
-                                   rejects_scan = '_rejects_scan')"""
-    )
-    con.execute(
-        """create temp table _rejects as
-           select line, min(error_message) as reason,
-                  any_value(csv_line) as record
-           from _rejects_errors group by line"""
-    )
+    # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file; every
+    # record and reject gets the physical line it starts on (flows/csv_lines.py).
+    try:
+        read_csv_export(con, path, delimiter, header)
+    except UnreadableCsv as exc:
+        raise RejectedFile(f"file rejected: {exc}") from exc
     rejected = con.execute("select count(*) from _rejects").fetchone()[0]
-    # Record positions in read order (DuckDB keeps insertion order), then the file line they came
-    # from: line 1 is the header, rejected lines are skipped in the numbering of good records.
-    con.execute("create or replace temp table _incoming as select *, rowid as _pos from _incoming")
     return rejected, set()
 
 
-def _line_expression(con: duckdb.DuckDBPyConnection, is_parquet: bool, rejected: int, total: int) -> str:
-    """SQL for the file line of `_pos`: for Parquet the 1-based row, for CSV the text line."""
-    if is_parquet:
-        return "_pos + 1"
-    if rejected == 0:
-        return "_pos + 2"
-    con.execute(
-        f"""create or replace temp table _lines as
-            select line, row_number() over (order by line) - 1 as _pos
-            from range(2, {total + 2}) as t(line)
-            where line not in (select line from _rejects)"""
-    )
-    return "(select l.line from _lines l where l._pos = checked._pos)"
-
-
 def _header(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] != "_pos"]
+    return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] not in ("_pos", "_line")]
 
 
 def _record_expression(con: duckdb.DuckDBPyConnection) -> str:
@@ -482,17 +456,15 @@ def load_file(
 
     good = con.execute("select count(*) from _incoming").fetchone()[0]
     rows_read = good + rejected
-    is_parquet = path.name.lower().endswith(".parquet")
     missing, mapping = _missing_columns(con, entity)
 
     con.execute("begin transaction")
     try:
         if missing:
             reason = "file rejected: missing required column " + ", ".join(missing)
-            line = _line_expression(con, is_parquet, rejected, rows_read).replace("checked.", "src.")
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, {line}, {quote_literal(reason)},
+                    select {load_id}, '{entity.name}', {file_name}, _line, {quote_literal(reason)},
                            {_record_expression(con)}, now()::timestamp
                     from _incoming as src
                     union all
@@ -512,22 +484,21 @@ def load_file(
                 "create or replace temp table _checked as "
                 + check_query(
                     entity,
-                    f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    f"(select _pos, _line, {projection}, {_record_expression(con)} as _record from _incoming)",
                     native=[name for name, header in mapping.items() if header in native_headers],
                     window=window,
                 )
             )
             _quarantine_erased_customers(con, entity)
-            line = _line_expression(con, is_parquet, rejected, rows_read)
             columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
             con.execute(
                 f"""insert into {RAW_SCHEMA}.{entity.name}
-                    select {columns}, {load_id}, {file_name}, {line}, now()::timestamp
+                    select {columns}, {load_id}, {file_name}, _line, now()::timestamp
                     from _checked as checked where _reason is null order by _pos"""
             )
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, {line}, _reason, _record, now()::timestamp
+                    select {load_id}, '{entity.name}', {file_name}, _line, _reason, _record, now()::timestamp
                     from _checked as checked where _reason is not null
                     union all
                     select {load_id}, '{entity.name}', {file_name}, line, 'malformed line: ' || reason, record,

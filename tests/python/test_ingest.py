@@ -423,3 +423,84 @@ def test_entities_without_exports_are_those_of_which_no_rows_were_ever_exported(
         ).fetchone() == (1,)
     with duckdb.connect(str(warehouse.with_name("empty.duckdb"))) as con:
         assert entities_without_exports(con) == []  # no manifest: nothing is known, every entity counts as exported
+
+
+def test_an_unterminated_quote_costs_its_own_line_only(exports: Path, warehouse: Path) -> None:
+    """DuckDB reads the lines after an unterminated quote as one broken record; the loader
+    quarantines the line the quote starts on and reads the rest again, record by record."""
+    write(
+        exports / "orders_quote.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-01-05,completed,1,,,\n"  # line 2: good
+        + 'O2,C1,"2025-01-05,completed,1,,,\n'  # line 3: the quote never ends
+        + "O3,C1,2025-01-06,completed,2,,,\n"  # line 4: good
+        + "O4,C1,2025-01-07,shipped,3,,,\n",  # line 5: bad on its own
+    )
+    write(
+        exports / "orders_quotes.csv.gz",  # two broken quotes, one closed by a quote further down
+        ORDERS_HEADER
+        + 'O5,"C1,2025-01-05,completed,1,,,\n'  # line 2
+        + "O6,C1,2025-01-05,completed,1,,,\n"  # line 3: good
+        + 'O7,C1,"2025-01-05",completed,1,,,web\n'  # line 4: good (its quote closes DuckDB's broken record)
+        + 'O8,C1,2025-01-05,completed,"1,,,\n',  # line 5: unterminated at the end of the file
+    )
+    gz = exports / "orders_quotes.csv.gz"
+    gz.write_bytes(gzip.compress(gz.read_bytes()))
+    report = load_exports(warehouse, exports)
+
+    assert manifest_counts(warehouse, "orders_quote.csv") == (4, 2, 2)
+    assert manifest_counts(warehouse, "orders_quotes.csv.gz") == (4, 2, 2)
+    assert {f.file_name: f.rows_read for f in report.files} == {"orders_quote.csv": 4, "orders_quotes.csv.gz": 4}
+    assert rows(warehouse, "select _file, order_id, _line from raw.orders order by _file, _line") == [
+        ("orders_quote.csv", "O1", 2),
+        ("orders_quote.csv", "O3", 4),
+        ("orders_quotes.csv.gz", "O6", 3),
+        ("orders_quotes.csv.gz", "O7", 4),
+    ]
+    unterminated = "malformed line: unterminated quote: a quoted value starts on this line and does not end on it"
+    read_again = " (the lines after it are read as records of their own)"
+    assert rows(warehouse, "select file_name, line, reason, record from raw.quarantine order by file_name, line") == [
+        ("orders_quote.csv", 3, unterminated + read_again, 'O2,C1,"2025-01-05,completed,1,,,'),
+        (
+            "orders_quote.csv",
+            5,
+            "status: 'shipped' is not one of completed/cancelled/refunded",
+            '{"order_id":"O4","customer_id":"C1","ordered_at":"2025-01-07","status":"shipped","amount":"3",'
+            '"discount_amount":null,"currency":null,"channel":null}',
+        ),
+        ("orders_quotes.csv.gz", 2, unterminated + read_again, 'O5,"C1,2025-01-05,completed,1,,,'),
+        ("orders_quotes.csv.gz", 5, unterminated, 'O8,C1,2025-01-05,completed,"1,,,'),
+    ]
+
+
+def test_quarantine_lines_are_physical_lines_after_quoted_line_breaks_and_blank_lines(
+    exports: Path, warehouse: Path
+) -> None:
+    header = "response_id,customer_id,responded_at,touchpoint_type,touchpoint_id,nps,ces,csat,comment\n"
+    write(
+        exports / "survey_responses_comments.csv",
+        header
+        + 'R1,C1,2025-01-06,order,O1,9,,,"great\n\nservice,\nthanks"\n'  # lines 2-5: one record
+        + "R2,C1,2025-01-06,order,O1,11,,,\n"  # line 6: out of range
+        + "\n"  # line 7: blank, between records
+        + "R3,C1,2025-01-06,order,O1,8,,,too,many\n"  # line 8: malformed
+        + 'R4,C1,2025-01-06,order,O1,7,,,"a\r\nb"\n'  # lines 9-10 (a CRLF inside the value)
+        + "R5,C1,2025-01-06,periodic,,7.5,,,\n"  # line 11: not a whole number
+        + "R6,C1,2025-01-06,periodic,,6,,,\n\n\n",  # line 12: good; trailing blank lines
+    )
+    load_exports(warehouse, exports)
+
+    assert rows(warehouse, "select response_id, _line from raw.survey_responses order by _line") == [
+        ("R1", 2),
+        ("R4", 9),
+        ("R6", 12),
+    ]
+    assert rows(warehouse, "select line, left(reason, 40) from raw.quarantine order by line") == [
+        (6, "nps: 11 out of range (0-10)"),
+        (8, "malformed line: Expected Number of Colum"),
+        (11, "nps: not a whole number ('7.5')"),
+    ]
+    assert rows(warehouse, "select comment from raw.survey_responses where response_id = 'R1'") == [
+        ("great\n\nservice,\nthanks",)
+    ]
+    assert manifest_counts(warehouse, "survey_responses_comments.csv") == (6, 3, 3)
