@@ -28,10 +28,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -45,10 +46,8 @@ RAW_SCHEMA = "raw"
 AMBIGUOUS_NUMBER = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
 #: A number with a non-zero digit after the cents (`1234.567`, `0,005`): never rounded.
 BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
-#: The plausibility window of timestamps (see `TimestampWindow`): nothing a person means lies before it.
-EARLIEST_TIMESTAMP = date(2000, 1, 1)
-#: ... or more than this many days after the load day.
-DAYS_AFTER_LOAD_DAY = 1
+#: An e-mail address (`ann@example.com`), as a customer_id: it would be published in every mart.
+EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 #: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
 ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
 #: ... but not a 12-hour clock (`10:00 PM`), which is simply not a timestamp.
@@ -73,16 +72,28 @@ SQL_TYPES = {
 
 
 @dataclass(frozen=True)
-class TimestampWindow:
-    """The days a timestamp a person means can fall on, both included. A timestamp outside them
-    (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999 would move the
-    as-of date of every figure. Compared as written (an offset is not applied)."""
+class PlausibleWindow:
+    """The days a timestamp or month a person means can fall on, both included. A timestamp
+    outside them (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999
+    would move the as-of date of every figure. Compared as written (an offset is not applied); a
+    month is inside when one of its days is. Set by the dbt vars `earliest_plausible_date` and
+    `days_after_load_day` (`from_vars`)."""
 
-    earliest: date = EARLIEST_TIMESTAMP
-    latest: date | None = None  # None: the load day (today) + DAYS_AFTER_LOAD_DAY
+    earliest: date
+    latest: date
 
-    def bounds(self) -> tuple[date, date]:
-        return self.earliest, self.latest or date.today() + timedelta(days=DAYS_AFTER_LOAD_DAY)
+    @classmethod
+    def from_vars(cls, dbt_vars: Mapping[str, Any], load_day: date) -> PlausibleWindow:
+        """The window of a load on `load_day` under the run's dbt vars (`dbt_artifacts.project_vars`)."""
+        try:
+            earliest = date.fromisoformat(str(dbt_vars["earliest_plausible_date"]))
+            after = int(dbt_vars["days_after_load_day"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                "dbt vars earliest_plausible_date (YYYY-MM-DD) and days_after_load_day (whole days) "
+                f"are needed for the loader's plausibility window: {exc}"
+            ) from None
+        return cls(earliest, load_day + timedelta(days=after))
 
 
 class RejectedFile(ValueError):
@@ -234,10 +245,11 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column, native: bool = False, window: tuple[date, date] | None = None) -> list[str]:
+def _reasons(column: Column, window: PlausibleWindow, native: bool = False) -> list[str]:
     """SQL expressions that give a reason string when the column breaks the contract, else null.
     `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
-    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps."""
+    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps
+    and months."""
     v = _value(column)
     shown = f"left({v}, 40)"
     name = column.name
@@ -276,14 +288,24 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
     if column.kind in bad:
         condition, label = bad[column.kind]
         reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+    outside = f"is outside the plausible window {window.earliest.isoformat()} to {window.latest.isoformat()}"
     if column.kind == "timestamp":
-        earliest, latest = window or TimestampWindow().bounds()
         written = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
         reasons.append(
-            f"case when {written} < timestamp '{earliest.isoformat()}' "
-            f"or {written} >= timestamp '{(latest + timedelta(days=1)).isoformat()}' "
-            f"then '{name}: ''' || {shown} || ''' is outside the plausible window "
-            f"{earliest.isoformat()} to {latest.isoformat()}' end"
+            f"case when {written} < timestamp '{window.earliest.isoformat()}' "
+            f"or {written} >= timestamp '{(window.latest + timedelta(days=1)).isoformat()}' "
+            f"then '{name}: ''' || {shown} || ''' {outside}' end"
+        )
+    if column.kind == "month":  # inside when one of its days is
+        month = _parsed(column)
+        reasons.append(
+            f"case when {month} < date_trunc('month', date '{window.earliest.isoformat()}') "
+            f"or {month} > date '{window.latest.isoformat()}' then '{name}: ''' || {shown} || ''' {outside}' end"
+        )
+    if column.customer_id:
+        reasons.append(
+            f"case when regexp_full_match({v}, {quote_literal(EMAIL_ADDRESS)}) then '{name} looks like an e-mail "
+            f"address (personal data would be published in every mart)' end"
         )
     if column.kind == "enum":
         allowed = ", ".join(quote_literal(a) for a in column.allowed)
@@ -307,15 +329,14 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
     return reasons
 
 
-def check_query(entity: Entity, source: str, native: Iterable[str] = (), window: TimestampWindow | None = None) -> str:
+def check_query(entity: Entity, source: str, window: PlausibleWindow, native: Iterable[str] = ()) -> str:
     """One query over `source` (text columns, `_pos`, `_line`, `_record`) giving every contract column
     typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
     `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
-    days of timestamps (default: `TimestampWindow()`)."""
+    days of timestamps and months."""
     native = set(native)
-    bounds = (window or TimestampWindow()).bounds()
     typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native, bounds))
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, window, c.name in native))
     return f"""
         select
           _pos,
@@ -434,8 +455,8 @@ def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     entity: Entity,
+    window: PlausibleWindow,
     run_id: str = "",
-    window: TimestampWindow | None = None,
 ) -> FileResult:
     """Load one export file (see the module docstring). Idempotent by content hash."""
     content_hash = file_sha256(path)
@@ -485,8 +506,8 @@ def load_file(
                 + check_query(
                     entity,
                     f"(select _pos, _line, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    window,
                     native=[name for name, header in mapping.items() if header in native_headers],
-                    window=window,
                 )
             )
             _quarantine_erased_customers(con, entity)
@@ -605,15 +626,14 @@ def load_exports(
     exports_dir: Path,
     run_id: str = "",
     files: Iterable[Path] | None = None,
-    earliest_timestamp: date = EARLIEST_TIMESTAMP,
-    latest_timestamp: date | None = None,
+    *,
+    window: PlausibleWindow,
 ) -> LoadReport:
     """Load every export file of a folder into the warehouse (see the module docstring).
 
-    A timestamp before `earliest_timestamp` or after `latest_timestamp` (default: the load day,
-    today, + 1 day) is quarantined as implausible."""
+    A timestamp or month outside `window` (`PlausibleWindow.from_vars`: the run's dbt vars and the
+    load day) is quarantined as implausible."""
     report = LoadReport()
-    window = TimestampWindow(earliest_timestamp, latest_timestamp or TimestampWindow().bounds()[1])
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
@@ -629,6 +649,6 @@ def load_exports(
             if not_a_file:
                 report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
                 continue
-            report.files.append(load_file(con, path, entity, run_id, window))
+            report.files.append(load_file(con, path, entity, window, run_id))
         report.not_exported = entities_without_exports(con)
     return report

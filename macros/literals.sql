@@ -15,6 +15,8 @@
 {% macro typed_literal(value, data_type) -%}
     {%- if data_type == 'varchar' -%}
         {{ string_literal(value) }}
+    {%- elif data_type == 'date' -%}
+        cast({{ string_literal(value) }} as date)
     {%- else -%}
         cast({{ value }} as {{ data_type }})
     {%- endif -%}

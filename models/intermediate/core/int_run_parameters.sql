@@ -33,6 +33,8 @@
     'concentration_target_revenue_share': 'double',
     'value_share_decimals': 'integer',
     'acquisition_revenue_months': 'integer',
+    'earliest_plausible_date': 'date',
+    'days_after_load_day': 'integer',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {
