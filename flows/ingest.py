@@ -4,11 +4,13 @@ Each file is read by DuckDB's own readers (`read_csv` with rejects, `read_parque
 checked against the data contract (`flows.contract`) in one set-based query, and
 then, in one transaction per file:
 
-- the rows that keep the contract are appended to `raw.<entity>` with the file and line
-  they came from;
+- the rows that keep the contract are appended to `raw.<entity>` with the file and the physical
+  line they start on (flows/csv_lines.py: also after quoted line breaks; an unterminated quote
+  costs its own line only);
 - the rows that break it go to `raw.quarantine` with the file, line and every reason; a value
   that would have to be guessed, rounded or reinterpreted (`1,234`, `0,005`, NPS `7.5`, a year
-  2999, a zone name) breaks it too: nothing is loaded as a different value;
+  2999, a zone name) breaks it too: nothing is loaded as a different value; so does a customer_id
+  that is an e-mail address (it would be published in every mart);
 - one row in `raw.load_manifest` records the file's content hash and its counts, where
   rows_read = rows_loaded + rows_quarantined always holds.
 

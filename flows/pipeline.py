@@ -52,6 +52,7 @@ def load_task(
     """The load, with the plausibility window of the run's dbt vars (dbt_project.yml and --vars, as dbt
     resolves them: the last build's manifest when it is current, else a `dbt parse`) and today."""
     resilience.ensure_exports_settled(paths.exports, settle_seconds)
+    ingest.discover_exports(paths.exports)  # a missing folder fails here, before dbt resolves the vars
     window = ingest.PlausibleWindow.from_vars(dbt_artifacts.project_vars(dbt_vars, paths.dbt_target), date.today())
     try:
         report = ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id, window=window)
