@@ -24,6 +24,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     description: str = ""
+    #: holds a customer_id: never an e-mail address (it would be published in every mart)
+    customer_id: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,13 +58,17 @@ ENTITIES: tuple[Entity, ...] = (
         key=("customer_id",),
         description="CRM customer records, one per customer (prospects included).",
         columns=(
-            Column("customer_id", required=True, description="CRM key of the customer."),
+            Column("customer_id", required=True, customer_id=True, description="CRM key of the customer."),
             Column("created_at", "timestamp", required=True, description="When the CRM record was created."),
             Column("email", description="E-mail address (personal data: stays in raw and staging)."),
             Column("full_name", description="Full name (personal data: stays in raw and staging)."),
             Column("country", description="ISO 3166 alpha-2 country code."),
             Column("acquisition_channel", description="Marketing channel that brought the customer."),
-            Column("referred_by_customer_id", description="customer_id of the customer who referred this one."),
+            Column(
+                "referred_by_customer_id",
+                customer_id=True,
+                description="customer_id of the customer who referred this one.",
+            ),
         ),
     ),
     Entity(
@@ -71,7 +77,7 @@ ENTITIES: tuple[Entity, ...] = (
         description="Orders as they stand in the latest export.",
         columns=(
             Column("order_id", required=True, description="Key of the order."),
-            Column("customer_id", required=True, description="Customer who placed the order."),
+            Column("customer_id", required=True, customer_id=True, description="Customer who placed the order."),
             Column("ordered_at", "timestamp", required=True, description="ISO 8601, with or without offset."),
             Column(
                 "status",
@@ -94,7 +100,7 @@ ENTITIES: tuple[Entity, ...] = (
         description="Customer service interactions.",
         columns=(
             Column("contact_id", required=True, description="Key of the contact."),
-            Column("customer_id", required=True, description="Customer who made contact."),
+            Column("customer_id", required=True, customer_id=True, description="Customer who made contact."),
             Column("contacted_at", "timestamp", required=True, description="When the contact started."),
             Column("channel", required=True, description="phone, email, chat, store."),
             Column("reason", description="Why the customer got in touch."),
@@ -119,7 +125,12 @@ ENTITIES: tuple[Entity, ...] = (
         description="Survey answers after orders, contacts and periodic relationship surveys.",
         columns=(
             Column("response_id", required=True, description="Key of the response."),
-            Column("customer_id", required=True, description="Customer who answered (responses are not anonymous)."),
+            Column(
+                "customer_id",
+                required=True,
+                customer_id=True,
+                description="Customer who answered (responses are not anonymous).",
+            ),
             Column("responded_at", "timestamp", required=True, description="When the answer was given."),
             Column(
                 "touchpoint_type",

@@ -3,7 +3,8 @@
 The dbt vars live in `dbt_project.yml` (overridden per run with `--vars`); the Python side never
 parses that file. The model `int_run_parameters` carries the vars it was built with in its
 `config(meta=...)`, so dbt writes them into `manifest.json`; `project_vars` reads them from there,
-running `dbt parse` first when there is no manifest yet (e.g. `serve` before the first build).
+running `dbt parse` first when there is no current manifest (e.g. `serve` before the first build,
+or the loader before the first build on this code and these vars).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 RUN_PARAMETERS_NODE = "model.customer_value.int_run_parameters"
+#: Where `project_vars` keeps the manifest of its `dbt parse` (inside a dbt target folder) ...
+PARSE_FOLDER = "vars_parse"
+#: ... with the code fingerprint (flows/transform.py `code_fingerprint`) it was parsed from.
+PARSE_FINGERPRINT = "parsed_code.sha256"
 
 
 def manifest_vars(target_path: Path) -> dict[str, Any] | None:
@@ -28,14 +33,38 @@ def manifest_vars(target_path: Path) -> dict[str, Any] | None:
     return dict(meta["vars"]) if isinstance(meta.get("vars"), dict) else meta
 
 
-def project_vars(dbt_vars: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Every dbt var as dbt resolves it (dbt_project.yml with `dbt_vars` on top), from `dbt parse`."""
-    from flows.transform import run_dbt
+def _current(folder: Path, fingerprint_file: str, fingerprint: str) -> dict[str, Any] | None:
+    """The vars of `folder`'s manifest when `folder/fingerprint_file` holds `fingerprint`."""
+    mark = folder / fingerprint_file
+    if mark.is_file() and mark.read_text().strip() == fingerprint:
+        return manifest_vars(folder)
+    return None
 
+
+def project_vars(dbt_vars: dict[str, Any] | None = None, target_path: Path | None = None) -> dict[str, Any]:
+    """Every dbt var as dbt resolves it (dbt_project.yml with `dbt_vars` on top).
+
+    With `target_path` (a warehouse's dbt target folder), a manifest that is current is reused: the
+    one of the last successful build there when it was built from this very dbt code and these vars
+    (its `last_build_code.sha256` equals `code_fingerprint(dbt_vars)`), else the one a previous call
+    parsed into `target_path/vars_parse` from the same code and vars. Only otherwise does it run
+    `dbt parse` (a few seconds), keeping that manifest for the next call."""
+    from flows.transform import LAST_BUILD_FINGERPRINT, code_fingerprint, run_dbt
+
+    fingerprint = ""
+    if target_path is not None:
+        fingerprint = code_fingerprint(dbt_vars)
+        for folder, mark in ((target_path, LAST_BUILD_FINGERPRINT), (target_path / PARSE_FOLDER, PARSE_FINGERPRINT)):
+            found = _current(Path(folder), mark, fingerprint)
+            if found is not None:
+                return found
     with tempfile.TemporaryDirectory(prefix="cvw-dbt-parse-") as folder:
-        target = Path(folder)
+        target = Path(folder) if target_path is None else Path(target_path) / PARSE_FOLDER
+        (target / PARSE_FINGERPRINT).unlink(missing_ok=True)
         result = run_dbt(["parse"], Path(folder) / "unused.duckdb", target, dbt_vars=dbt_vars, quiet=True)
         found = manifest_vars(target)
+        if result.success and found is not None and target_path is not None:
+            (target / PARSE_FINGERPRINT).write_text(fingerprint + "\n")
     if not result.success or found is None:
         raise RuntimeError(f"dbt parse could not resolve the project's vars (exit code {result.return_code})")
     return found

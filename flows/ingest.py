@@ -4,11 +4,13 @@ Each file is read by DuckDB's own readers (`read_csv` with rejects, `read_parque
 checked against the data contract (`flows.contract`) in one set-based query, and
 then, in one transaction per file:
 
-- the rows that keep the contract are appended to `raw.<entity>` with the file and line
-  they came from;
+- the rows that keep the contract are appended to `raw.<entity>` with the file and the physical
+  line they start on (flows/csv_lines.py: also after quoted line breaks; an unterminated quote
+  costs its own line only);
 - the rows that break it go to `raw.quarantine` with the file, line and every reason; a value
   that would have to be guessed, rounded or reinterpreted (`1,234`, `0,005`, NPS `7.5`, a year
-  2999, a zone name) breaks it too: nothing is loaded as a different value;
+  2999, a zone name) breaks it too: nothing is loaded as a different value; so does a customer_id
+  that is an e-mail address (it would be published in every mart);
 - one row in `raw.load_manifest` records the file's content hash and its counts, where
   rows_read = rows_loaded + rows_quarantined always holds.
 
@@ -28,14 +30,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
+from flows.csv_lines import UnreadableCsv, drop_incoming, read_csv_export
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
@@ -44,10 +48,8 @@ RAW_SCHEMA = "raw"
 AMBIGUOUS_NUMBER = r"[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}"
 #: A number with a non-zero digit after the cents (`1234.567`, `0,005`): never rounded.
 BEYOND_CENTS = r"[+-]?[0-9]*[.,][0-9]{2}0*[1-9][0-9]*"
-#: The plausibility window of timestamps (see `TimestampWindow`): nothing a person means lies before it.
-EARLIEST_TIMESTAMP = date(2000, 1, 1)
-#: ... or more than this many days after the load day.
-DAYS_AFTER_LOAD_DAY = 1
+#: An e-mail address (`ann@example.com`), as a customer_id: it would be published in every mart.
+EMAIL_ADDRESS = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 #: A timestamp with a time zone name or abbreviation after the date (`... UTC`, `... America/New_York`).
 ZONE_NAME = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}.*[A-Za-z]{2,}.*"
 #: ... but not a 12-hour clock (`10:00 PM`), which is simply not a timestamp.
@@ -72,16 +74,28 @@ SQL_TYPES = {
 
 
 @dataclass(frozen=True)
-class TimestampWindow:
-    """The days a timestamp a person means can fall on, both included. A timestamp outside them
-    (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999 would move the
-    as-of date of every figure. Compared as written (an offset is not applied)."""
+class PlausibleWindow:
+    """The days a timestamp or month a person means can fall on, both included. A timestamp
+    outside them (`infinity`, `epoch`, year 1900 or 2999) is quarantined: one order dated 2999
+    would move the as-of date of every figure. Compared as written (an offset is not applied); a
+    month is inside when one of its days is. Set by the dbt vars `earliest_plausible_date` and
+    `days_after_load_day` (`from_vars`)."""
 
-    earliest: date = EARLIEST_TIMESTAMP
-    latest: date | None = None  # None: the load day (today) + DAYS_AFTER_LOAD_DAY
+    earliest: date
+    latest: date
 
-    def bounds(self) -> tuple[date, date]:
-        return self.earliest, self.latest or date.today() + timedelta(days=DAYS_AFTER_LOAD_DAY)
+    @classmethod
+    def from_vars(cls, dbt_vars: Mapping[str, Any], load_day: date) -> PlausibleWindow:
+        """The window of a load on `load_day` under the run's dbt vars (`dbt_artifacts.project_vars`)."""
+        try:
+            earliest = date.fromisoformat(str(dbt_vars["earliest_plausible_date"]))
+            after = int(dbt_vars["days_after_load_day"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(
+                "dbt vars earliest_plausible_date (YYYY-MM-DD) and days_after_load_day (whole days) "
+                f"are needed for the loader's plausibility window: {exc}"
+            ) from None
+        return cls(earliest, load_day + timedelta(days=after))
 
 
 class RejectedFile(ValueError):
@@ -233,10 +247,11 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column, native: bool = False, window: tuple[date, date] | None = None) -> list[str]:
+def _reasons(column: Column, window: PlausibleWindow, native: bool = False) -> list[str]:
     """SQL expressions that give a reason string when the column breaks the contract, else null.
     `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
-    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps."""
+    which has a decimal point and no thousands separator. `window`: the plausible days of timestamps
+    and months."""
     v = _value(column)
     shown = f"left({v}, 40)"
     name = column.name
@@ -275,14 +290,24 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
     if column.kind in bad:
         condition, label = bad[column.kind]
         reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+    outside = f"is outside the plausible window {window.earliest.isoformat()} to {window.latest.isoformat()}"
     if column.kind == "timestamp":
-        earliest, latest = window or TimestampWindow().bounds()
         written = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
         reasons.append(
-            f"case when {written} < timestamp '{earliest.isoformat()}' "
-            f"or {written} >= timestamp '{(latest + timedelta(days=1)).isoformat()}' "
-            f"then '{name}: ''' || {shown} || ''' is outside the plausible window "
-            f"{earliest.isoformat()} to {latest.isoformat()}' end"
+            f"case when {written} < timestamp '{window.earliest.isoformat()}' "
+            f"or {written} >= timestamp '{(window.latest + timedelta(days=1)).isoformat()}' "
+            f"then '{name}: ''' || {shown} || ''' {outside}' end"
+        )
+    if column.kind == "month":  # inside when one of its days is
+        month = _parsed(column)
+        reasons.append(
+            f"case when {month} < date_trunc('month', date '{window.earliest.isoformat()}') "
+            f"or {month} > date '{window.latest.isoformat()}' then '{name}: ''' || {shown} || ''' {outside}' end"
+        )
+    if column.customer_id:
+        reasons.append(
+            f"case when regexp_full_match({v}, {quote_literal(EMAIL_ADDRESS)}) then '{name} looks like an e-mail "
+            f"address (personal data would be published in every mart)' end"
         )
     if column.kind == "enum":
         allowed = ", ".join(quote_literal(a) for a in column.allowed)
@@ -306,18 +331,18 @@ def _reasons(column: Column, native: bool = False, window: tuple[date, date] | N
     return reasons
 
 
-def check_query(entity: Entity, source: str, native: Iterable[str] = (), window: TimestampWindow | None = None) -> str:
-    """One query over `source` (text columns, `_pos`, `_record`) giving every contract column
+def check_query(entity: Entity, source: str, window: PlausibleWindow, native: Iterable[str] = ()) -> str:
+    """One query over `source` (text columns, `_pos`, `_line`, `_record`) giving every contract column
     typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
     `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
-    days of timestamps (default: `TimestampWindow()`)."""
+    days of timestamps and months."""
     native = set(native)
-    bounds = (window or TimestampWindow()).bounds()
     typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, c.name in native, bounds))
+    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, window, c.name in native))
     return f"""
         select
           _pos,
+          _line,
           {typed},
           nullif(concat_ws('; ', {reasons}), '') as _reason,
           _record
@@ -362,68 +387,40 @@ def _refuse_reserved(header: list[str]) -> None:
 
 
 def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, set[str]]:
-    """Read a file into temp table `_incoming` (all text, `_pos` = 0-based record position)
-    and structural rejects into `_rejects` (line, reason, text). Returns the number of rejects
+    """Read a file into temp view `_incoming` (all text, `_pos` = 0-based record position, `_line`
+    = the file's physical line, the row for Parquet) and structural rejects into `_rejects` (line,
+    reason, text). Returns the number of rejects
     and the columns the file stored as numbers (Parquet), whose text has no separator to guess."""
-    con.execute("drop table if exists _incoming")
-    con.execute("drop table if exists _rejects")
+    drop_incoming(con)
     literal = quote_literal(str(path))
     if path.name.lower().endswith(".parquet"):
         described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
         native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
         _refuse_reserved([name for name, *_ in described])
         con.execute(
-            f"""create temp table _incoming as
-                select * exclude (file_row_number), file_row_number as _pos
+            f"""create temp table _incoming_rows as
+                select * exclude (file_row_number), file_row_number + 1 as _line
                 from (select columns(* exclude (file_row_number))::varchar, file_row_number
                       from read_parquet({literal}, file_row_number = true))"""
         )
+        con.execute("create temp view _incoming as select *, rowid as _pos from _incoming_rows")
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
         return 0, native
     delimiter, header = _csv_header(path)
     _refuse_reserved(header)
     # The header is read above and the dialect is given, so DuckDB does not sniff: a broken line
-    # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file.
-    columns = "{" + ", ".join(f"{quote_literal(name)}: 'VARCHAR'" for name in header) + "}"
-    con.execute("drop table if exists _rejects_errors")
-    con.execute("drop table if exists _rejects_scan")
-    con.execute(
-        f"""create temp table _incoming as
-            select * from read_csv({literal}, header = true, auto_detect = false, columns = {columns},
-                                   delim = {quote_literal(delimiter)}, quote = '"', escape = '"',
-                                   store_rejects = true, rejects_table = '_rejects_errors',
-                                   rejects_scan = '_rejects_scan')"""
-    )
-    con.execute(
-        """create temp table _rejects as
-           select line, min(error_message) as reason,
-                  any_value(csv_line) as record
-           from _rejects_errors group by line"""
-    )
+    # (unterminated quote, wrong number of fields) becomes a reject row, never a failed file; every
+    # record and reject gets the physical line it starts on (flows/csv_lines.py).
+    try:
+        read_csv_export(con, path, delimiter, header)
+    except UnreadableCsv as exc:
+        raise RejectedFile(f"file rejected: {exc}") from exc
     rejected = con.execute("select count(*) from _rejects").fetchone()[0]
-    # Record positions in read order (DuckDB keeps insertion order), then the file line they came
-    # from: line 1 is the header, rejected lines are skipped in the numbering of good records.
-    con.execute("create or replace temp table _incoming as select *, rowid as _pos from _incoming")
     return rejected, set()
 
 
-def _line_expression(con: duckdb.DuckDBPyConnection, is_parquet: bool, rejected: int, total: int) -> str:
-    """SQL for the file line of `_pos`: for Parquet the 1-based row, for CSV the text line."""
-    if is_parquet:
-        return "_pos + 1"
-    if rejected == 0:
-        return "_pos + 2"
-    con.execute(
-        f"""create or replace temp table _lines as
-            select line, row_number() over (order by line) - 1 as _pos
-            from range(2, {total + 2}) as t(line)
-            where line not in (select line from _rejects)"""
-    )
-    return "(select l.line from _lines l where l._pos = checked._pos)"
-
-
 def _header(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] != "_pos"]
+    return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] not in ("_pos", "_line")]
 
 
 def _record_expression(con: duckdb.DuckDBPyConnection) -> str:
@@ -460,8 +457,8 @@ def load_file(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     entity: Entity,
+    window: PlausibleWindow,
     run_id: str = "",
-    window: TimestampWindow | None = None,
 ) -> FileResult:
     """Load one export file (see the module docstring). Idempotent by content hash."""
     content_hash = file_sha256(path)
@@ -482,17 +479,15 @@ def load_file(
 
     good = con.execute("select count(*) from _incoming").fetchone()[0]
     rows_read = good + rejected
-    is_parquet = path.name.lower().endswith(".parquet")
     missing, mapping = _missing_columns(con, entity)
 
     con.execute("begin transaction")
     try:
         if missing:
             reason = "file rejected: missing required column " + ", ".join(missing)
-            line = _line_expression(con, is_parquet, rejected, rows_read).replace("checked.", "src.")
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, {line}, {quote_literal(reason)},
+                    select {load_id}, '{entity.name}', {file_name}, _line, {quote_literal(reason)},
                            {_record_expression(con)}, now()::timestamp
                     from _incoming as src
                     union all
@@ -512,22 +507,21 @@ def load_file(
                 "create or replace temp table _checked as "
                 + check_query(
                     entity,
-                    f"(select _pos, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    f"(select _pos, _line, {projection}, {_record_expression(con)} as _record from _incoming)",
+                    window,
                     native=[name for name, header in mapping.items() if header in native_headers],
-                    window=window,
                 )
             )
             _quarantine_erased_customers(con, entity)
-            line = _line_expression(con, is_parquet, rejected, rows_read)
             columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
             con.execute(
                 f"""insert into {RAW_SCHEMA}.{entity.name}
-                    select {columns}, {load_id}, {file_name}, {line}, now()::timestamp
+                    select {columns}, {load_id}, {file_name}, _line, now()::timestamp
                     from _checked as checked where _reason is null order by _pos"""
             )
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, {line}, _reason, _record, now()::timestamp
+                    select {load_id}, '{entity.name}', {file_name}, _line, _reason, _record, now()::timestamp
                     from _checked as checked where _reason is not null
                     union all
                     select {load_id}, '{entity.name}', {file_name}, line, 'malformed line: ' || reason, record,
@@ -634,15 +628,14 @@ def load_exports(
     exports_dir: Path,
     run_id: str = "",
     files: Iterable[Path] | None = None,
-    earliest_timestamp: date = EARLIEST_TIMESTAMP,
-    latest_timestamp: date | None = None,
+    *,
+    window: PlausibleWindow,
 ) -> LoadReport:
     """Load every export file of a folder into the warehouse (see the module docstring).
 
-    A timestamp before `earliest_timestamp` or after `latest_timestamp` (default: the load day,
-    today, + 1 day) is quarantined as implausible."""
+    A timestamp or month outside `window` (`PlausibleWindow.from_vars`: the run's dbt vars and the
+    load day) is quarantined as implausible."""
     report = LoadReport()
-    window = TimestampWindow(earliest_timestamp, latest_timestamp or TimestampWindow().bounds()[1])
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
@@ -658,6 +651,6 @@ def load_exports(
             if not_a_file:
                 report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
                 continue
-            report.files.append(load_file(con, path, entity, run_id, window))
+            report.files.append(load_file(con, path, entity, window, run_id))
         report.not_exported = entities_without_exports(con)
     return report

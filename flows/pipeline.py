@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,19 @@ class RunSummary:
 
 
 @task(name="load exports", retries=3, retry_delay_seconds=[10, 30, 60], retry_condition_fn=resilience.retry_condition)
-def load_task(paths: Paths, run_id: str, settle_seconds: float = 0.0) -> ingest.LoadReport:
+def load_task(
+    paths: Paths, run_id: str, settle_seconds: float = 0.0, dbt_vars: dict[str, Any] | None = None
+) -> ingest.LoadReport:
+    """The load, with the plausibility window of the run's dbt vars (dbt_project.yml and --vars, as dbt
+    resolves them: the last build's manifest when it is current, else a `dbt parse`) and today."""
     resilience.ensure_exports_settled(paths.exports, settle_seconds)
+    ingest.discover_exports(paths.exports)  # a missing folder fails here, before dbt resolves the vars
+    window = ingest.PlausibleWindow.from_vars(dbt_artifacts.project_vars(dbt_vars, paths.dbt_target), date.today())
     logger = get_run_logger()
     report = file_lock.run_when_free(
-        lambda: ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id), paths.warehouse, _say(logger)
+        lambda: ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id, window=window),
+        paths.warehouse,
+        _say(logger),
     )
     logger.info(
         "read %s rows: %s loaded, %s quarantined; %s files loaded, %s skipped, %s rejected",
@@ -118,7 +127,7 @@ def run_pipeline(
     Pass `summary` to keep what was done before a failure (the flow reports it in an artifact)."""
     summary = summary or RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths, dbt_vars=dict(dbt_vars or {}))
     started = time.perf_counter()
-    summary.load = load_task(paths, summary.run_id, settle_seconds)
+    summary.load = load_task(paths, summary.run_id, settle_seconds, summary.dbt_vars)
     summary.seconds["load"] = time.perf_counter() - started
 
     # No new export file, the same dbt code, vars and suites as the last publication: the marts

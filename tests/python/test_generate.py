@@ -405,12 +405,14 @@ def test_arguments_are_checked(tmp_path: Path) -> None:
 def test_messy_exports_quarantine_exactly_their_bad_rows(tmp_path: Path) -> None:
     """--messy writes hand-made ';' exports with decimal commas: their good rows load with the
     right amounts, and each bad row lands in quarantine with its own reason."""
-    from flows.ingest import load_exports
+    from flows.ingest import PlausibleWindow, load_exports
 
     exports = tmp_path / "exports"
     generate_exports(exports, customers=30, seed=3, start=date(2024, 1, 1), end=date(2024, 6, 30), messy=True)
     warehouse = tmp_path / "w.duckdb"
-    report = load_exports(warehouse, exports, run_id="messy")
+    report = load_exports(
+        warehouse, exports, run_id="messy", window=PlausibleWindow(date(2000, 1, 1), date(2030, 1, 1))
+    )
     assert report.rows_read == report.rows_loaded + report.rows_quarantined
     with duckdb.connect(str(warehouse), read_only=True) as con:
         quarantined = con.execute("select file_name, reason from raw.quarantine order by file_name, line").fetchall()

@@ -198,7 +198,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Sce
 
     warehouse = root / "incremental.duckdb"
     reuse_unit_tests(sample_run, warehouse)
-    ingest.load_exports(warehouse, exports, run_id="day-1")
+    window = ingest.PlausibleWindow(date(2000, 1, 1), date.today() + timedelta(days=1))
+    ingest.load_exports(warehouse, exports, run_id="day-1", window=window)
     builds = {"day 1": build(warehouse)}
     assert query(
         warehouse, f"select bool_or(is_customer_in_crm) from marts.orders where customer_id = '{late_record}'"
@@ -210,7 +211,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Sce
     changed_orders, changed_dates = write_day_2_corrections(warehouse, day_2)
     for path in sorted(day_2.iterdir()):
         shutil.copy(path, exports / path.name)
-    report = ingest.load_exports(warehouse, exports, run_id="day-2")
+    report = ingest.load_exports(warehouse, exports, run_id="day-2", window=window)
     assert {f.file_name for f in report.by_status("loaded")} == {p.name for p in day_2.iterdir()}
     builds["day 2"] = build(warehouse)
 

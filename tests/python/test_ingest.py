@@ -11,14 +11,23 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 from flows.contract import ENTITIES, entity_for_file
-from flows.ingest import entities_without_exports, load_exports
+from flows.ingest import LoadReport, PlausibleWindow, entities_without_exports, load_exports
 from tests.python.conftest import PROJECT_DIR, write
 
 AMBIGUOUS = "amount: ambiguous separator ('{}'): a thousands separator or more decimals than cents"
 ORDERS_HEADER = "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n"
+
+
+#: A load today under the project's vars (test_the_plausible_window_comes_from_the_dbt_vars checks them).
+TODAY = PlausibleWindow(date(2000, 1, 1), date.today() + timedelta(days=1))
+
+
+def load(warehouse: Path, exports: Path, window: PlausibleWindow = TODAY) -> LoadReport:
+    return load_exports(warehouse, exports, window=window)
 
 
 def rows(warehouse: Path, sql: str) -> list[tuple]:
@@ -38,7 +47,7 @@ def test_bad_rows_go_to_quarantine_with_file_line_and_reason(exports: Path, ware
         + "O6,C3,2025-01-08,completed,5,0,,store,surplus\n"  # line 7: malformed line
         + "O7,C3,2025-01-09T08:00:00+00:00,completed,8,1,gbp,store\n",  # line 8: good
     )
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
 
     (result,) = report.files
     assert (result.status, result.rows_read, result.rows_loaded, result.rows_quarantined) == ("loaded", 7, 2, 5)
@@ -65,7 +74,7 @@ def test_scores_out_of_range_are_quarantined(exports: Path, warehouse: Path) -> 
         "R3,C1,2025-01-06,contact,K1,,0,6,\n"
         "R4,C1,2025-01-06,survey,,5,,,\n",
     )
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
     assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
         (3, "nps: 11 out of range (0-10)"),
         (4, "ces: 0 out of range (1-7); csat: 6 out of range (1-5)"),
@@ -78,7 +87,7 @@ def test_rows_read_equal_rows_loaded_plus_quarantined_for_every_file(exports: Pa
     write(exports / "orders_a.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\nO2,C1,x,completed,1,,,\n")
     write(exports / "orders_b.csv", ORDERS_HEADER + 'O3,C1,2025-01-05,completed,1,,,\n,,,,\n"O4,C1\n')
     write(exports / "customers_a.csv", "customer_id,email\nC1,a@example.com\n")  # rejected: no created_at
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
     manifest = rows(
         warehouse,
         """select m.file_name, m.rows_read, m.rows_loaded, m.rows_quarantined,
@@ -96,7 +105,7 @@ def test_rows_read_equal_rows_loaded_plus_quarantined_for_every_file(exports: Pa
 
 def test_a_file_missing_a_required_column_is_rejected_naming_it(exports: Path, warehouse: Path) -> None:
     write(exports / "customers_2025-01-31.csv", "customer_id,email\nC1,a@example.com\nC2,b@example.com\n")
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
     (result,) = report.files
     assert result.status == "rejected"
     assert result.message == "file rejected: missing required column created_at"
@@ -108,10 +117,10 @@ def test_loading_the_same_files_twice_changes_no_row(exports: Path, warehouse: P
     write(
         exports / "orders_2025-01-31.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\nO2,C1,bad,completed,1,,,\n"
     )
-    first = load_exports(warehouse, exports)
+    first = load(warehouse, exports)
     counts = "select (select count(*) from raw.orders), (select count(*) from raw.quarantine), (select count(*) from raw.load_manifest)"
     before = rows(warehouse, counts)
-    second = load_exports(warehouse, exports)
+    second = load(warehouse, exports)
     assert [f.status for f in first.files] == ["loaded"]
     assert [f.status for f in second.files] == ["skipped"]
     assert rows(warehouse, counts) == before == [(1, 1, 1)]
@@ -119,9 +128,9 @@ def test_loading_the_same_files_twice_changes_no_row(exports: Path, warehouse: P
 
 def test_a_corrected_re_export_is_loaded_after_the_original(exports: Path, warehouse: Path) -> None:
     write(exports / "orders_2025-01-31.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,10,,,\n")
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
     write(exports / "orders_2025-02-28.csv", ORDERS_HEADER + "O1,C1,2025-01-05,refunded,10,,,\n")
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
     assert [f.status for f in report.files] == ["skipped", "loaded"]
     # raw keeps both versions; the later load wins in staging (see test_pipeline)
     assert rows(warehouse, "select status, _load_id from raw.orders order by _load_id") == [
@@ -146,7 +155,7 @@ def test_semicolon_csv_with_decimal_comma_and_parquet_load(exports: Path, wareho
         }
     )
     pq.write_table(table, exports / "contacts_2025-01.parquet")
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
     assert rows(warehouse, "select month, channel, amount from raw.marketing_spend") == [
         (__import__("datetime").date(2025, 1, 1), "paid_search", __import__("decimal").Decimal("1234.50"))
     ]
@@ -156,7 +165,7 @@ def test_semicolon_csv_with_decimal_comma_and_parquet_load(exports: Path, wareho
 
 def test_unknown_files_are_reported_not_loaded(exports: Path, warehouse: Path) -> None:
     write(exports / "notes.txt", "hello")
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
     assert [(f.file_name, f.status) for f in report.files] == [("notes.txt", "ignored")]
 
 
@@ -209,7 +218,7 @@ def test_ambiguous_amounts_and_amounts_beyond_cents_are_quarantined_never_guesse
         pa.table({"month": ["2025-02", "2025-03"], "channel": ["tv", "tv"], "amount": [1.234, 1234.0]}),
         exports / "marketing_spend_typed.parquet",
     )
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
 
     assert rows(warehouse, "select order_id, amount, discount_amount from raw.orders order by order_id") == [
         ("O1", Decimal("12.50"), None),
@@ -250,7 +259,7 @@ def test_scores_and_counts_that_are_not_whole_numbers_are_quarantined_never_roun
         "contact_id,customer_id,contacted_at,channel,transfers\n"
         "K1,C1,2025-01-06,phone,1.5\nK2,C1,2025-01-06,phone,2\nK3,C1,2025-01-06,chat,0.0\n",
     )
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
 
     assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
         ("contacts_halves.csv", 2, "transfers: not a whole number ('1.5')"),
@@ -281,7 +290,7 @@ def test_timestamps_outside_the_plausible_window_are_quarantined(exports: Path, 
         + "O8,C1,2025-04-01,completed,1,,,\n"  # line 9: a day too late
         + "O9,C1,1999-12-31T23:30:00Z,completed,1,,,\n",  # line 10: compared as written
     )
-    load_exports(warehouse, exports, latest_timestamp=date(2025, 3, 31))
+    load(warehouse, exports, PlausibleWindow(date(2000, 1, 1), date(2025, 3, 31)))
 
     window = "is outside the plausible window 2000-01-01 to 2025-03-31"
     assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
@@ -302,7 +311,11 @@ def test_the_plausible_window_ends_the_day_after_the_load_day_by_default(exports
         exports / "customers_soon.csv",
         f"customer_id,created_at\nC1,{tomorrow} 23:00\nC2,{later} 00:00\nC3,1999-12-31\n",
     )
-    load_exports(warehouse, exports, earliest_timestamp=date(1990, 1, 1))
+    load(
+        warehouse,
+        exports,
+        PlausibleWindow.from_vars({"earliest_plausible_date": "1990-01-01", "days_after_load_day": 1}, date.today()),
+    )
     assert rows(warehouse, "select customer_id from raw.customers order by 1") == [("C1",), ("C3",)]
     assert rows(warehouse, "select line, reason from raw.quarantine") == [
         (3, f"created_at: '{later} 00:00' is outside the plausible window 1990-01-01 to {tomorrow}")
@@ -323,7 +336,7 @@ def test_timestamps_with_a_time_zone_name_are_quarantined_not_read_as_reporting_
         + "O5,C1,2025-03-05 10:00 CEST,completed,1,,,\n"  # line 6: DuckDB does not even read this one
         + "O6,C1,2025-03-05 10:00 PM,completed,1,,,\n",  # line 7: no zone, no ISO 8601 either
     )
-    load_exports(warehouse, exports)
+    load(warehouse, exports)
 
     fix = "a time zone name is not accepted, write an offset such as +01:00"
     assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
@@ -352,7 +365,7 @@ def test_a_file_that_cannot_be_read_is_rejected_by_name_and_the_others_still_loa
     pq.write_table(pa.table({"order_id": ["P1"], "_file": ["x.csv"]}), exports / "orders_e_file.parquet")
     (exports / "orders_f_garbage.parquet").write_bytes(b"PAR1 garbage")
     write(exports / "orders_g_good.csv", ORDERS_HEADER + good)
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
 
     reserved = "has a name the loader uses itself (_pos, _file, _line, _load_id, _loaded_at, _record, _reason)"
     results = {f.file_name: (f.status, f.message) for f in report.files}
@@ -390,7 +403,7 @@ def test_a_directory_or_dangling_symlink_named_like_an_export_is_reported_as_ign
     (exports / "customers_2025-01.csv").symlink_to(exports / "gone.csv")
     (exports / "archive").mkdir()  # named like no export: not listed, as before
     write(exports / "orders_2025-02.csv", ORDERS_HEADER + "O1,C1,2025-02-05,completed,1,,,\n")
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
 
     assert [(f.file_name, f.entity, f.status, f.message) for f in report.files] == [
         (
@@ -413,7 +426,7 @@ def test_entities_without_exports_are_those_of_which_no_rows_were_ever_exported(
     write(exports / "contacts_1.csv", "contact_id,customer_id,contacted_at,channel\n")  # header only
     write(exports / "survey_responses_1.csv", "response_id,customer_id,responded_at,touchpoint_type\nr1,,,order\n")
     write(exports / "customers_1.csv", "name\nAda\n")  # no customer_id: rejected
-    report = load_exports(warehouse, exports)
+    report = load(warehouse, exports)
     assert report.by_status("rejected")[0].entity == "customers"
     assert report.not_exported == ["contacts", "marketing_spend"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -423,3 +436,167 @@ def test_entities_without_exports_are_those_of_which_no_rows_were_ever_exported(
         ).fetchone() == (1,)
     with duckdb.connect(str(warehouse.with_name("empty.duckdb"))) as con:
         assert entities_without_exports(con) == []  # no manifest: nothing is known, every entity counts as exported
+
+
+def test_an_unterminated_quote_costs_its_own_line_only(exports: Path, warehouse: Path) -> None:
+    """DuckDB reads the lines after an unterminated quote as one broken record; the loader
+    quarantines the line the quote starts on and reads the rest again, record by record."""
+    write(
+        exports / "orders_quote.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-01-05,completed,1,,,\n"  # line 2: good
+        + 'O2,C1,"2025-01-05,completed,1,,,\n'  # line 3: the quote never ends
+        + "O3,C1,2025-01-06,completed,2,,,\n"  # line 4: good
+        + "O4,C1,2025-01-07,shipped,3,,,\n",  # line 5: bad on its own
+    )
+    write(
+        exports / "orders_quotes.csv.gz",  # two broken quotes, one closed by a quote further down
+        ORDERS_HEADER
+        + 'O5,"C1,2025-01-05,completed,1,,,\n'  # line 2
+        + "O6,C1,2025-01-05,completed,1,,,\n"  # line 3: good
+        + 'O7,C1,"2025-01-05",completed,1,,,web\n'  # line 4: good (its quote closes DuckDB's broken record)
+        + 'O8,C1,2025-01-05,completed,"1,,,\n',  # line 5: unterminated at the end of the file
+    )
+    gz = exports / "orders_quotes.csv.gz"
+    gz.write_bytes(gzip.compress(gz.read_bytes()))
+    report = load(warehouse, exports)
+
+    assert manifest_counts(warehouse, "orders_quote.csv") == (4, 2, 2)
+    assert manifest_counts(warehouse, "orders_quotes.csv.gz") == (4, 2, 2)
+    assert {f.file_name: f.rows_read for f in report.files} == {"orders_quote.csv": 4, "orders_quotes.csv.gz": 4}
+    assert rows(warehouse, "select _file, order_id, _line from raw.orders order by _file, _line") == [
+        ("orders_quote.csv", "O1", 2),
+        ("orders_quote.csv", "O3", 4),
+        ("orders_quotes.csv.gz", "O6", 3),
+        ("orders_quotes.csv.gz", "O7", 4),
+    ]
+    unterminated = "malformed line: unterminated quote: a quoted value starts on this line and does not end on it"
+    read_again = " (the lines after it are read as records of their own)"
+    assert rows(warehouse, "select file_name, line, reason, record from raw.quarantine order by file_name, line") == [
+        ("orders_quote.csv", 3, unterminated + read_again, 'O2,C1,"2025-01-05,completed,1,,,'),
+        (
+            "orders_quote.csv",
+            5,
+            "status: 'shipped' is not one of completed/cancelled/refunded",
+            '{"order_id":"O4","customer_id":"C1","ordered_at":"2025-01-07","status":"shipped","amount":"3",'
+            '"discount_amount":null,"currency":null,"channel":null}',
+        ),
+        ("orders_quotes.csv.gz", 2, unterminated + read_again, 'O5,"C1,2025-01-05,completed,1,,,'),
+        ("orders_quotes.csv.gz", 5, unterminated, 'O8,C1,2025-01-05,completed,"1,,,'),
+    ]
+
+
+def test_quarantine_lines_are_physical_lines_after_quoted_line_breaks_and_blank_lines(
+    exports: Path, warehouse: Path
+) -> None:
+    header = "response_id,customer_id,responded_at,touchpoint_type,touchpoint_id,nps,ces,csat,comment\n"
+    write(
+        exports / "survey_responses_comments.csv",
+        header
+        + 'R1,C1,2025-01-06,order,O1,9,,,"great\n\nservice,\nthanks"\n'  # lines 2-5: one record
+        + "R2,C1,2025-01-06,order,O1,11,,,\n"  # line 6: out of range
+        + "\n"  # line 7: blank, between records
+        + "R3,C1,2025-01-06,order,O1,8,,,too,many\n"  # line 8: malformed
+        + 'R4,C1,2025-01-06,order,O1,7,,,"a\r\nb"\n'  # lines 9-10 (a CRLF inside the value)
+        + "R5,C1,2025-01-06,periodic,,7.5,,,\n"  # line 11: not a whole number
+        + "R6,C1,2025-01-06,periodic,,6,,,\n\n\n",  # line 12: good; trailing blank lines
+    )
+    load(warehouse, exports)
+
+    assert rows(warehouse, "select response_id, _line from raw.survey_responses order by _line") == [
+        ("R1", 2),
+        ("R4", 9),
+        ("R6", 12),
+    ]
+    assert rows(warehouse, "select line, left(reason, 40) from raw.quarantine order by line") == [
+        (6, "nps: 11 out of range (0-10)"),
+        (8, "malformed line: Expected Number of Colum"),
+        (11, "nps: not a whole number ('7.5')"),
+    ]
+    assert rows(warehouse, "select comment from raw.survey_responses where response_id = 'R1'") == [
+        ("great\n\nservice,\nthanks",)
+    ]
+    assert manifest_counts(warehouse, "survey_responses_comments.csv") == (6, 3, 3)
+
+
+def test_a_customer_id_that_is_an_e_mail_address_is_quarantined_in_every_entity(exports: Path, warehouse: Path) -> None:
+    email = "customer_id looks like an e-mail address (personal data would be published in every mart)"
+    write(
+        exports / "customers_ids.csv",
+        "customer_id,created_at,referred_by_customer_id\n"
+        "ann@example.com,2025-01-05,\n"  # line 2
+        "C2,2025-01-05,ann@example.com\n"  # line 3: the referrer's id is a customer_id too
+        "C@3,2025-01-05,\n"  # line 4: an @ alone makes no e-mail address
+        "0612345678,2025-01-05,C2\n",  # line 5: digits only: an id like any other (phone numbers are not guessed)
+    )
+    write(exports / "orders_ids.csv", ORDERS_HEADER + "O1, Bob.Smith@mail.example.org ,2025-01-05,completed,1,,,\n")
+    write(exports / "contacts_ids.csv", "contact_id,customer_id,contacted_at,channel\nK1,a@b.eu,2025-01-05,phone\n")
+    write(
+        exports / "survey_responses_ids.csv",
+        "response_id,customer_id,responded_at,touchpoint_type\nR1,a@b.eu,2025-01-05,periodic\nR2,C2,2025-01-05,periodic\n",
+    )
+    load(warehouse, exports)
+
+    assert rows(warehouse, "select file_name, line, reason from raw.quarantine order by file_name, line") == [
+        ("contacts_ids.csv", 2, email),
+        ("customers_ids.csv", 2, email),
+        ("customers_ids.csv", 3, email.replace("customer_id", "referred_by_customer_id", 1)),
+        ("orders_ids.csv", 2, email),
+        ("survey_responses_ids.csv", 2, email),
+    ]
+    assert rows(warehouse, "select customer_id from raw.customers order by 1") == [("0612345678",), ("C@3",)]
+    assert rows(warehouse, "select customer_id from raw.survey_responses") == [("C2",)]
+    assert manifest_counts(warehouse, "customers_ids.csv") == (4, 2, 2)
+
+
+def test_months_outside_the_plausible_window_are_quarantined(exports: Path, warehouse: Path) -> None:
+    write(
+        exports / "marketing_spend_months.csv",
+        "month,channel,amount\n"
+        "2999-01,tv,1\n"  # line 2
+        "1900-01,tv,1\n"  # line 3
+        "2000-01,tv,1\n"  # line 4: the month of the earliest day
+        "2025-03,tv,1\n"  # line 5: the month of the latest day
+        "2025-04,tv,1\n"  # line 6: starts after the latest day
+        "1999-12,tv,1\n",  # line 7
+    )
+    load(warehouse, exports, PlausibleWindow(date(2000, 1, 15), date(2025, 3, 1)))
+
+    window = "is outside the plausible window 2000-01-15 to 2025-03-01"
+    assert rows(warehouse, "select line, reason from raw.quarantine order by line") == [
+        (2, f"month: '2999-01' {window}"),
+        (3, f"month: '1900-01' {window}"),
+        (6, f"month: '2025-04' {window}"),
+        (7, f"month: '1999-12' {window}"),
+    ]
+    assert rows(warehouse, "select strftime(month, '%Y-%m') from raw.marketing_spend order by 1") == [
+        ("2000-01",),
+        ("2025-03",),
+    ]
+
+
+@pytest.mark.integration  # runs dbt parse
+def test_the_plausible_window_comes_from_the_dbt_vars(tmp_path: Path) -> None:
+    """dbt_project.yml's vars with --vars on top, as dbt resolves them (one dbt parse); a current
+    manifest is reused: the parse's own, or the last build's."""
+    from flows.dbt_artifacts import PARSE_FINGERPRINT, PARSE_FOLDER, project_vars
+    from flows.transform import LAST_BUILD_FINGERPRINT, code_fingerprint
+
+    target = tmp_path / "dbt"
+    overrides = {"days_after_load_day": 3}
+    resolved = project_vars(overrides, target)
+    assert PlausibleWindow.from_vars(resolved, date(2026, 12, 1)) == PlausibleWindow(
+        date(2000, 1, 1), date(2026, 12, 4)
+    )
+    assert (resolved["earliest_plausible_date"], resolved["days_after_load_day"]) == ("2000-01-01", 3)
+
+    parsed = target / PARSE_FOLDER / "manifest.json"
+    written = parsed.stat().st_mtime_ns
+    assert project_vars(overrides, target) == resolved and parsed.stat().st_mtime_ns == written  # not parsed again
+    # a build's manifest of the same code and vars is current too
+    (target / "manifest.json").write_bytes(parsed.read_bytes())
+    (target / LAST_BUILD_FINGERPRINT).write_text(code_fingerprint(overrides) + "\n")
+    (target / PARSE_FOLDER / PARSE_FINGERPRINT).unlink()
+    assert project_vars(overrides, target) == resolved and not (target / PARSE_FOLDER / PARSE_FINGERPRINT).exists()
+    with pytest.raises(ValueError, match="earliest_plausible_date"):
+        PlausibleWindow.from_vars({"days_after_load_day": 1}, date(2026, 12, 1))
