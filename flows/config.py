@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ DEFAULT_INTRADAY_CRON = "*/15 * * * *"
 DEFAULT_SETTLE_SECONDS = 10.0
 DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
+#: Releases of the publication kept on disk, the current one included (flows/release.py).
+DEFAULT_KEEP_RELEASES = 3
 
 
 class Settings(BaseSettings):
@@ -50,6 +53,10 @@ class Settings(BaseSettings):
     #: the Prefect global concurrency limit that lets one run write the warehouse at a time
     lock_name: str = DEFAULT_LOCK_NAME
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    #: the publication (flows/publish.py): also CSV per mart (`--csv`), its decimal separator, releases kept
+    csv: bool = False
+    csv_decimal_separator: str = ","
+    keep_releases: int = Field(default=DEFAULT_KEEP_RELEASES, ge=1)
 
 
 def settings() -> Settings:
@@ -67,7 +74,7 @@ class Paths:
 
     exports: Path
     warehouse: Path  # the build warehouse: raw, staging, intermediate and unvalidated marts
-    published: Path  # the file BI tools read: validated marts only
+    published: Path  # the DuckDB file BI tools read: validated marts only (a link into the current release)
     output: Path  # run artefacts: dbt target, GX Data Docs, run summaries
 
     @classmethod
