@@ -64,8 +64,12 @@ def settings() -> Settings:
     return Settings()
 
 
-def _absolute(path: Path | str) -> Path:
-    return Path(path).expanduser().resolve()
+def _absolute(path: Path | str, follow_links: bool = True) -> Path:
+    """`path` made absolute; with `follow_links` also with every symlink resolved. The published path is
+    a link into the current release (flows/release.py), so it is kept as given."""
+    if follow_links:
+        return Path(path).expanduser().resolve()
+    return Path(os.path.abspath(Path(path).expanduser()))
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ class Paths:
         return cls(
             exports=_absolute(exports or env.exports or DEFAULT_EXPORTS),
             warehouse=warehouse_path,
-            published=_absolute(published or env.published or default_published),
+            published=_absolute(published or env.published or default_published, follow_links=False),
             output=_absolute(output or env.output or default_output),
         )
 

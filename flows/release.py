@@ -86,6 +86,12 @@ class Layout:
             )
         if self.published.is_dir() and not self.published.is_symlink():
             raise RuntimeError(f"the published path {self.published} is a folder, not a DuckDB file")
+        folder = Path(os.path.realpath(self.published.parent))
+        if folder.parent.name.endswith(".releases"):
+            raise RuntimeError(
+                f"the published path {self.published} is inside the release {folder}: "
+                "publish to the stable path beside the releases folder instead"
+            )
 
 
 def release_name(run_id: str, at: datetime) -> str:

@@ -127,7 +127,9 @@ def sample_run(sample_cli_run: CliRun) -> Paths:
 
 def copy_paths(source: Paths, root: Path) -> Paths:
     """A copy of a run's exports, build warehouse, published file and output (dbt target with its
-    code fingerprint and manifest) under `root`: builds on it are incremental and skip unit tests."""
+    code fingerprint and manifest) under `root`: builds on it are incremental and skip unit tests.
+    The published DuckDB file is copied as one plain file, the layout before releases (flows/release.py):
+    the copy's next publication replaces it by the link into its first release."""
     root.mkdir(parents=True, exist_ok=True)
     target = Paths.resolve(
         exports=root / "exports", warehouse=root / "build.duckdb", published=root / "published.duckdb"

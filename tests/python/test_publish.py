@@ -300,6 +300,25 @@ def test_a_folder_where_the_link_belongs_is_refused_before_anything_is_written(t
     assert not (tmp_path / "published.releases").exists()
 
 
+def test_the_published_path_stays_the_link_from_run_to_run(tmp_path: Path) -> None:
+    """Paths keeps the published path as configured (a link after the first publication, never resolved
+    into the release), so every run publishes beside the same releases folder; a path into a release
+    is refused."""
+    from flows.config import Paths
+
+    published = tmp_path / "published.duckdb"
+    warehouse = build(tmp_path / "b.duckdb", 1)
+    for run in ("r1", "r2"):
+        paths = Paths.resolve(warehouse=warehouse, published=published)
+        assert paths.published == published
+        publish_marts(paths.warehouse, paths.published, run_id=run)
+    assert [p.name.rsplit("-", 1)[1] for p in Layout.of(published).release_folders()] == ["r1", "r2"]
+    assert sorted(p.name for p in release_of(published).iterdir()) == ["manifest.json", "parquet", "published.duckdb"]
+    inside = tmp_path / "published" / "published.duckdb"
+    with pytest.raises(RuntimeError, match="is inside the release"):
+        publish_marts(warehouse, inside, run_id="r3")
+
+
 def test_a_publication_records_the_state_it_stands_on(tmp_path: Path) -> None:
     """The state (warehouse, last load, dbt code, GX suites) is recorded with the publication; a new
     load changes it, so the pipeline skips a rebuild only when nothing changed."""
