@@ -60,6 +60,28 @@ def run_on(command: str, paths: Paths, *extra: str, timeout: float = 900) -> sub
     )  # fmt: skip
 
 
+def flow_options_of_cli_runs(
+    monkeypatch: pytest.MonkeyPatch, exports: Path, *runs: list[str]
+) -> list[dict[str, object]]:
+    """The options `python -m flows run --exports EXPORTS ...` gives the flow, for each of `runs` (the extra
+    arguments), in-process; the flow is stopped before it starts."""
+    from typer.testing import CliRunner
+
+    from flows import cli, pipeline
+
+    calls: list[dict[str, object]] = []
+
+    def no_run(**options: object) -> object:
+        calls.append(options)
+        raise RuntimeError("stopped before the run")
+
+    monkeypatch.setattr(pipeline, "customer_value_pipeline", no_run)
+    exports.mkdir(parents=True, exist_ok=True)
+    for extra in runs:
+        CliRunner().invoke(cli.app, ["run", "--exports", str(exports), *extra])
+    return calls
+
+
 @pytest.fixture()
 def exports(tmp_path: Path) -> Path:
     folder = tmp_path / "exports"

@@ -20,7 +20,7 @@ import pytest
 from flows.publish import csv_format, is_current, publish_marts
 from flows.release import Layout
 from flows.release_files import CsvFormat, csv_select
-from tests.python.conftest import exclusive
+from tests.python.conftest import exclusive, flow_options_of_cli_runs
 
 #: The oldest DuckDB client the publication is for (issue 12: DuckDB 1.1 and later).
 OLD_DUCKDB = "1.1.3"
@@ -235,18 +235,5 @@ def test_a_publication_without_the_csv_asked_for_is_not_current(tmp_path: Path, 
 
 def test_the_cli_asks_for_csv_with_the_csv_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`python -m flows run --csv` gives the flow csv=True; without it the flow takes $CVW_CSV (None)."""
-    from typer.testing import CliRunner
-
-    from flows import cli, pipeline
-
-    calls: list[dict] = []
-
-    def no_run(**options: Any) -> Any:
-        calls.append(options)
-        raise RuntimeError("stopped before the run")
-
-    monkeypatch.setattr(pipeline, "customer_value_pipeline", no_run)
-    (tmp_path / "exports").mkdir()
-    for extra in ([], ["--csv"]):
-        CliRunner().invoke(cli.app, ["run", "--exports", str(tmp_path / "exports"), *extra])
+    calls = flow_options_of_cli_runs(monkeypatch, tmp_path / "exports", [], ["--csv"])
     assert [c["csv"] for c in calls] == [None, True]
