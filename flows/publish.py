@@ -162,6 +162,7 @@ def _write_duckdb(
 ) -> tuple[dict[str, int], str | None]:
     """The release's DuckDB file (STORAGE_VERSION); returns the rows of every mart and the as-of date."""
     with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
         con.execute(f"attach {quote_literal(str(path))} as pub (storage_version {quote_literal(STORAGE_VERSION)})")
         tables = mart_tables(con, "build")
@@ -198,6 +199,7 @@ def _write_duckdb(
 def _write_mart_files(database: Path, release: Path, metadata: dict[str, str], csv: CsvFormat | None) -> None:
     """parquet/<mart>.parquet (and with `csv` csv/<mart>.csv) of every mart of the release's DuckDB file."""
     with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(database))} as pub (read_only)")
         for mart in published_marts(con, "pub"):
             source = f"pub.{MARTS_SCHEMA}.{quote_identifier(mart)}"
