@@ -1,5 +1,6 @@
 {#- SQL literals of Jinja values (int_run_parameters): a string with its quotes doubled, a list
-    of strings as a varchar[], and any value as `data_type` (varchar, integer, double, ...). -#}
+    of strings as a varchar[], and any value as `data_type` (varchar, date from
+    'YYYY-MM-DD', integer, double, ...). -#}
 {% macro string_literal(value) -%}
     '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
@@ -15,6 +16,8 @@
 {% macro typed_literal(value, data_type) -%}
     {%- if data_type == 'varchar' -%}
         {{ string_literal(value) }}
+    {%- elif data_type == 'date' -%}
+        cast({{ string_literal(value) }} as date)
     {%- else -%}
         cast({{ value }} as {{ data_type }})
     {%- endif -%}

@@ -5,7 +5,9 @@
 - `runner`: validate_warehouse (reads the marts, runs the suites in an ephemeral GX context);
 - `parameters`: the build's parameters, from intermediate.int_run_parameters;
 - `raw`: the other side of every reconciliation (raw.orders, staging);
-- `common`: pieces shared by the suites;
+- `plausibility`: the bounded summaries of the plausibility gates (orders) and the latest load day;
+- `personal_data`: the DuckDB scan of every string value of a mart for e-mail addresses and phone numbers;
+- `common`: pieces shared by the suites (the personal-data expectation, `expect_within` for bounds);
 - `suites/`: one module per domain (audit, voice, personas and value), registered in that order.
 
 Which invariant GX checks and which dbt owns: docs/checks.md. Importing this package does not

@@ -33,9 +33,16 @@ PLAUSIBILITY = "Plausibility"
 CONTRACT = "Contract"
 
 
+#: Suite parameter of the personal-data expectation: what the runner's DuckDB scan of the mart's
+#: values found (flows.validation.personal_data), one line per column and kind.
+PERSONAL_DATA_VALUES_PARAMETER = "personal_data_values"
+
+
 @functools.cache
 def _no_personal_data_expectation_class() -> type:
-    """A Batch Expectation: no column name of the table matches any of the given patterns.
+    """A Batch Expectation: no column name of the table matches any of the given patterns, and the
+    scan of the mart's values (`personal_data_values`, computed in DuckDB by the runner over every
+    varchar column of the mart) found nothing.
 
     GX has no built-in "table columns must not look like ..." expectation; this one reads the
     `table.columns` metric. Defined once, on first use, so that GX is imported lazily.
@@ -45,12 +52,14 @@ def _no_personal_data_expectation_class() -> type:
     from great_expectations.render.renderer.renderer import renderer
 
     class ExpectTableColumnsToNotMatchRegexList(BatchExpectation):
-        """Expect no column name to match any regular expression in regex_list (case-insensitive)."""
+        """Expect no column name to match any regular expression in regex_list (case-insensitive),
+        and no value found by the scan of the mart's string values (personal_data_values)."""
 
         regex_list: list[str]
+        personal_data_values: Any = None
 
         metric_dependencies = ("table.columns",)
-        success_keys = ("regex_list",)
+        success_keys = ("regex_list", "personal_data_values")
         args_keys = ("regex_list",)
 
         @classmethod
@@ -61,7 +70,10 @@ def _no_personal_data_expectation_class() -> type:
                 RenderedStringTemplateContent(
                     content_block_type="string_template",
                     string_template={
-                        "template": "No column name may match (case-insensitive) any of: $patterns.",
+                        "template": (
+                            "No column name may match (case-insensitive) any of: $patterns; no string value "
+                            "may look like an e-mail address or a phone number."
+                        ),
                         "params": {"patterns": ", ".join(patterns)},
                         "styling": (runtime_configuration or {}).get("styling"),
                     },
@@ -71,19 +83,126 @@ def _no_personal_data_expectation_class() -> type:
         def _validate(self, metrics, runtime_configuration=None, execution_engine=None):
             columns = [str(c) for c in metrics["table.columns"]]
             patterns = self.configuration.kwargs.get("regex_list") or []
+            values = [str(v) for v in (self.configuration.kwargs.get("personal_data_values") or [])]
             matching = [c for c in columns if any(re.search(p, c, re.IGNORECASE) for p in patterns)]
             return {
-                "success": not matching,
-                "result": {"observed_value": matching, "details": {"matching_columns": matching}},
+                "success": not matching and not values,
+                "result": {
+                    "observed_value": matching + values,
+                    "details": {"matching_columns": matching, "personal_data_values": values},
+                },
             }
 
     return ExpectTableColumnsToNotMatchRegexList
 
 
 def expect_no_personal_data_columns(patterns: tuple[str, ...] = PERSONAL_DATA_COLUMN_PATTERNS, **kwargs: Any):
-    """An Expectation that fails when a column is named like direct personal data."""
-    kwargs.setdefault("notes", "Personal data: no direct personal data (e-mail, names, phone, address, ...) in a mart.")
+    """An Expectation that fails when a column is named like direct personal data, or when a string
+    value of the mart looks like an e-mail address or a phone number (the runner's scan)."""
+    kwargs.setdefault(
+        "notes",
+        "Personal data: no direct personal data in a mart: no column named like it (e-mail, names, phone, "
+        "address, ...) and no e-mail- or phone-number-like value in any string column (a DuckDB scan of the mart).",
+    )
+    kwargs.setdefault("personal_data_values", {"$PARAMETER": PERSONAL_DATA_VALUES_PARAMETER})
     return _no_personal_data_expectation_class()(regex_list=list(patterns), **kwargs)
+
+
+# --------------------------------------------------------------------------- plausibility bounds
+
+#: The meta keys of a bounded expectation (`expect_within`): the columns that name the failing
+#: record in the report, and the names of the bounds (a var of dbt_project.yml).
+RECORD_META = "record_columns"
+BOUND_NAMES_META = "bound_names"
+
+
+def expect_within(
+    gxe,
+    column: str,
+    notes: str,
+    *,
+    min_parameter: str | None = None,
+    max_parameter: str | None = None,
+    record: tuple[str, ...] = (),
+    row_condition=None,
+    max_label: str | None = None,
+):
+    """Plausibility: every value of `column` lies within the suite parameters `min_parameter` /
+    `max_parameter` (named after the var that sets them, or `max_label`). A failure names each
+    failing row by its `record` columns ("name value, ..."; a column `record` or `*_record` as it is) and the
+    bound it broke, e.g. `order_id O-1 (completed, 2024-05-01): revenue 2,500,000.00 >
+    max_revenue_per_order 1,000,000.00`."""
+    bounds: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    if min_parameter:
+        bounds["min_value"] = {"$PARAMETER": min_parameter}
+        names["min_value"] = min_parameter
+    if max_parameter:
+        bounds["max_value"] = {"$PARAMETER": max_parameter}
+        names["max_value"] = max_label or max_parameter
+    where = {} if row_condition is None else {"row_condition": row_condition}
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=column,
+        notes=f"{PLAUSIBILITY}: {notes}",
+        meta={RECORD_META: list(record), BOUND_NAMES_META: names},
+        **bounds,
+        **where,
+    )
+
+
+#: Suite parameters of the period gates (`add_period_plausibility`, `expect_plausible_periods`).
+EARLIEST_PLAUSIBLE_DATE = "earliest_plausible_date"
+MAX_PERIODS_PER_GRAIN = "max_periods_per_grain"
+
+
+def add_period_plausibility(
+    df: pd.DataFrame, ctx, period_column: str = "period_start", grain_column: str | None = "period_grain"
+) -> pd.DataFrame:
+    """For the period gates: the periods of each grain (`periods_in_grain`, distinct starts),
+    `grain_record` naming the grain and its first and last start, and `is_grain_summary_row` on one
+    row per grain; the bounds as suite
+    parameters (vars earliest_plausible_date and max_periods_per_grain, int_run_parameters). A
+    mart without a grain column (one row per month) counts its months as one grain."""
+    import pandas as pd
+
+    run = ctx.run
+    ctx.parameters[EARLIEST_PLAUSIBLE_DATE] = pd.Timestamp(run.earliest_plausible_date)
+    ctx.parameters[MAX_PERIODS_PER_GRAIN] = run.max_periods_per_grain
+    if not has(df, period_column) or (grain_column and not has(df, grain_column)):
+        return df
+    grains = df[grain_column] if grain_column else pd.Series("month", index=df.index)
+    starts = pd.to_datetime(df[period_column])
+    by_grain = starts.groupby(grains)
+    df["periods_in_grain"] = by_grain.transform("nunique").astype("float64")
+    first = by_grain.transform("min").dt.strftime("%Y-%m-%d")
+    last = by_grain.transform("max").dt.strftime("%Y-%m-%d")
+    df["grain_record"] = grains.astype(str) + " periods " + first + " to " + last
+    df["is_grain_summary_row"] = ~grains.duplicated()
+    return df
+
+
+def expect_plausible_periods(gxe, period_column: str = "period_start", record: tuple[str, ...] = ()) -> list:
+    """No period starts before the earliest plausible date; no grain has more periods than
+    max_periods_per_grain (both named after their var)."""
+    from great_expectations.expectations.row_conditions import Column
+
+    return [
+        expect_within(
+            gxe,
+            period_column,
+            f"no period starts before the earliest plausible date (var {EARLIEST_PLAUSIBLE_DATE}).",
+            min_parameter=EARLIEST_PLAUSIBLE_DATE,
+            record=record or (period_column,),
+        ),
+        expect_within(
+            gxe,
+            "periods_in_grain",
+            f"no grain has more periods than var {MAX_PERIODS_PER_GRAIN}.",
+            max_parameter=MAX_PERIODS_PER_GRAIN,
+            record=("grain_record",),
+            row_condition=Column("is_grain_summary_row") == True,  # noqa: E712 (a GX row condition)
+        ),
+    ]
 
 
 def expect_integer_columns(gxe, columns: list[str]) -> list:

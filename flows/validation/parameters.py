@@ -2,8 +2,8 @@
 
 The suites never restate a dbt rule or re-read `dbt_project.yml`: the as-of date (dbt's
 `int_as_of_date_resolved`), the churn window, the reporting currency and time zone, the period
-grains, the persona names and the score categories are read here from the open warehouse that dbt
-built. A warehouse without the table (or with an incomplete one) fails the suites that need it,
+grains, the persona names, the score categories and the bounds of the plausibility gates are read
+here from the open warehouse that dbt built. A warehouse without the table (or with an incomplete one) fails the suites that need it,
 naming the table (`RunParametersError`).
 """
 
@@ -31,6 +31,14 @@ COLUMNS = (
     "nps_categories",
     "ces_categories",
     "csat_categories",
+    # the bounds of the plausibility gates (docs/checks.md, "Plausibility gates")
+    "earliest_plausible_date",
+    "days_after_load_day",
+    "max_monthly_lapse_share",
+    "lapse_share_min_customers_start",
+    "max_periods_per_grain",
+    "min_revenue_per_order",
+    "max_revenue_per_order",
 )
 
 
@@ -51,6 +59,13 @@ class RunParameters:
     nps_categories: tuple[str, ...]
     ces_categories: tuple[str, ...]
     csat_categories: tuple[str, ...]
+    earliest_plausible_date: dt.date
+    days_after_load_day: int
+    max_monthly_lapse_share: float
+    lapse_share_min_customers_start: int
+    max_periods_per_grain: int
+    min_revenue_per_order: float
+    max_revenue_per_order: float
 
     @property
     def as_of_text(self) -> str:
@@ -114,4 +129,11 @@ def read_run_parameters(con: duckdb.DuckDBPyConnection) -> RunParameters:
         nps_categories=_as_list("nps_categories", values["nps_categories"]),
         ces_categories=_as_list("ces_categories", values["ces_categories"]),
         csat_categories=_as_list("csat_categories", values["csat_categories"]),
+        earliest_plausible_date=_as_date(values["earliest_plausible_date"]),
+        days_after_load_day=int(values["days_after_load_day"]),
+        max_monthly_lapse_share=float(values["max_monthly_lapse_share"]),
+        lapse_share_min_customers_start=int(values["lapse_share_min_customers_start"]),
+        max_periods_per_grain=int(values["max_periods_per_grain"]),
+        min_revenue_per_order=float(values["min_revenue_per_order"]),
+        max_revenue_per_order=float(values["max_revenue_per_order"]),
     )

@@ -18,6 +18,13 @@ get derived columns from a `prepare` function that runs on the mart's DataFrame 
 is still open: it reads the build's parameters (`ctx.run`, from intermediate.int_run_parameters)
 and the other side of a reconciliation (`ctx.raw`, flows.validation.raw).
 
+A mart too large to read into pandas (orders) gets a `read` function instead: it computes a
+bounded summary of the mart in DuckDB (the highest and lowest revenues, the latest and earliest
+dates, ...) and GX validates that small frame.
+
+Every suite's personal-data expectation also gets what the runner's DuckDB scan of the mart's
+string values found (flows.validation.personal_data).
+
 A mart made of one optional export (`built_from=("survey_responses",)`) is empty when the company
 does not export that entity at all (raw.load_manifest: flows.ingest.entities_without_exports). Its
 suite says so with `expect_rows_unless_not_exported`: at least one row when the entity was
@@ -75,6 +82,7 @@ class PrepareContext:
 
 ExpectationsBuilder = Callable[[Any], list]
 Prepare = Callable[["pd.DataFrame", PrepareContext], "pd.DataFrame"]
+Read = Callable[[PrepareContext], "pd.DataFrame"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class SuiteDefinition:
     needs_run_parameters: bool = False
     #: the export entities the mart is made of: when one has no export at all, the mart must be empty
     built_from: tuple[str, ...] = ()
+    #: the frame GX validates when it is not the whole mart: a bounded summary computed in DuckDB
+    #: (a mart of 10M orders is not read into pandas); the mart must still exist
+    read: Read | None = None
 
     @property
     def name(self) -> str:
@@ -107,10 +118,12 @@ def register_suite(
     key_columns: tuple[str, ...] = (),
     needs_run_parameters: bool | None = None,
     built_from: tuple[str, ...] = (),
+    read: Read | None = None,
 ) -> Callable[[ExpectationsBuilder], ExpectationsBuilder]:
     """Decorator: register the Expectations builder of `mart` (replaces an earlier registration).
-    A suite with a `prepare` function needs the run parameters unless `needs_run_parameters=False`;
-    `built_from` names the export entities the mart is made of (see the module docstring)."""
+    A suite with a `prepare` or `read` function needs the run parameters unless
+    `needs_run_parameters=False`; `built_from` names the export entities the mart is made of (see
+    the module docstring); `read` gives the frame to validate instead of the whole mart."""
 
     def decorator(builder: ExpectationsBuilder) -> ExpectationsBuilder:
         SUITES[mart] = SuiteDefinition(
@@ -119,8 +132,11 @@ def register_suite(
             prepare=prepare,
             key_columns=tuple(key_columns),
             description=(builder.__doc__ or "").strip(),
-            needs_run_parameters=prepare is not None if needs_run_parameters is None else needs_run_parameters,
+            needs_run_parameters=(
+                (prepare is not None or read is not None) if needs_run_parameters is None else needs_run_parameters
+            ),
             built_from=tuple(built_from),
+            read=read,
         )
         return builder
 

@@ -12,6 +12,13 @@ and then, in one ephemeral GX Data Context:
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
   none when `docs_dir` is None.
 
+Before a suite runs, the warehouse is still open for two things computed in DuckDB: the frame of a
+suite with a `read` function (a bounded summary instead of the whole mart: orders), and the scan of
+every string value of the mart for personal data (flows.validation.personal_data), which the
+personal-data expectation checks. A failed plausibility bound (`common.expect_within`) is reported
+with the record that broke it: `order_id O-1 (completed, 2024-05-01): revenue 2,500,000 >
+max_revenue_per_order 1,000,000`.
+
 The entities the company does not export at all (raw.load_manifest,
 flows.ingest.entities_without_exports) are read too: a suite whose mart is built from one of them
 (`built_from`) expects it empty, and the report names them (`not_exported`).
@@ -27,6 +34,7 @@ Great Expectations is imported only inside `validate_warehouse` (it takes second
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +42,16 @@ from typing import Any
 
 from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
-from flows.validation.common import MAX_ROWS_PARAMETER, MIN_ROWS_PARAMETER
+from flows.validation.common import (
+    BOUND_NAMES_META,
+    MAX_ROWS_PARAMETER,
+    MIN_ROWS_PARAMETER,
+    PERSONAL_DATA_COLUMN_PATTERNS,
+    PERSONAL_DATA_VALUES_PARAMETER,
+    RECORD_META,
+)
 from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
+from flows.validation.personal_data import scan_personal_data_values
 from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
 from flows.validation.report import FailedExpectation, SuiteResult, ValidationReport
 
@@ -56,6 +72,7 @@ class _PreparedMart:
     parameters: dict[str, Any]
     prepare_failures: list[FailedExpectation] = field(default_factory=list)
     not_exported: tuple[str, ...] = ()  # entities of suite.built_from without any export
+    rows: int | None = None  # rows of the mart (the frame may be a summary of it: suite.read)
 
 
 def _read_mart(con, mart: str):
@@ -114,6 +131,34 @@ def _row_bounds(suite: SuiteDefinition, not_exported: list[str]) -> dict[str, An
     return {MIN_ROWS_PARAMETER: 1, MAX_ROWS_PARAMETER: None}
 
 
+def _count_rows(con, mart: str) -> int:
+    return int(con.execute(f"select count(*) from {MARTS_SCHEMA}.{quote_identifier(mart)}").fetchone()[0])
+
+
+def _scan_personal_data(con, suite: SuiteDefinition, context: PrepareContext) -> None:
+    """What the personal-data expectation checks beyond the frame's column names: the e-mail- and
+    phone-like values of every string column of the mart (one DuckDB scan), and, when the frame is
+    a summary (`suite.read`), the mart's own column names."""
+    try:
+        findings = scan_personal_data_values(con, MARTS_SCHEMA, suite.mart, suite.key_columns)
+        if suite.read is not None:
+            names = [
+                row[0]
+                for row in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+                    [MARTS_SCHEMA, suite.mart],
+                ).fetchall()
+            ]
+            findings[:0] = [
+                n for n in names if any(re.search(p, n, re.IGNORECASE) for p in PERSONAL_DATA_COLUMN_PATTERNS)
+            ]
+    except Exception as exc:  # the scan could not run: a failure of the suite, never a silent pass
+        logger.exception("scanning %s for personal data failed", suite.mart)
+        context.problem(f"the scan for personal data failed: {type(exc).__name__}: {exc}")
+        return
+    context.parameters[PERSONAL_DATA_VALUES_PARAMETER] = findings
+
+
 def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult], list[str]]:
     import duckdb
 
@@ -138,18 +183,24 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
             if suite.needs_run_parameters and run_parameters is None:
                 unread.append(_failed_unrun(suite, "run_parameters", parameters_error))
                 continue
-            try:
-                frame = _read_mart(con, suite.mart)
-            except Exception as exc:  # e.g. a column type pandas cannot hold: a failure, not a crash
-                logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
-                unread.append(_failed_unrun(suite, "read_mart", f"{type(exc).__name__}: {exc}"))
-                continue
             context = PrepareContext(
                 con=con,
                 run_parameters=run_parameters,
                 run_parameters_error=parameters_error,
                 parameters=_row_bounds(suite, not_exported),
             )
+            try:
+                if suite.read is None:
+                    frame = _read_mart(con, suite.mart)
+                    rows = len(frame)
+                else:
+                    frame = suite.read(context)
+                    rows = _count_rows(con, suite.mart)
+            except Exception as exc:  # e.g. a column type pandas cannot hold: a failure, not a crash
+                logger.exception("reading %s.%s failed", MARTS_SCHEMA, suite.mart)
+                unread.append(_failed_unrun(suite, "read_mart", f"{type(exc).__name__}: {exc}"))
+                continue
+            _scan_personal_data(con, suite, context)
             failures = []
             if suite.prepare is not None:
                 try:
@@ -163,7 +214,7 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
                 logger.warning("%s: %s", suite.mart, problem)
                 failures.append(FailedExpectation("prepare", observed=f"failed: {_short(problem)}"))
             missing = tuple(entity for entity in suite.built_from if entity in not_exported)
-            prepared.append(_PreparedMart(suite, frame, context.parameters, failures, missing))
+            prepared.append(_PreparedMart(suite, frame, context.parameters, failures, missing, rows))
     finally:
         con.close()
     return prepared, unread, not_exported
@@ -229,6 +280,49 @@ def _row_keys(frame, key_columns: tuple[str, ...], index: Any) -> str:
         return ""
 
 
+def _shown(value: Any) -> str:
+    """A value in a plausibility message: numbers with thousands separators (amounts to the cent)."""
+    value = _plain(value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return str(value)
+
+
+def _named_record(frame, columns: tuple[str, ...], index: Any) -> str:
+    """The failing row as "column value, column value" (the record a plausibility check names)."""
+    try:
+        row = frame.loc[index]
+    except (KeyError, TypeError):
+        return ""
+    return ", ".join(
+        str(row[c]) if c == "record" or c.endswith("_record") else f"{c} {_shown(row[c])}"
+        for c in columns
+        if c in frame.columns
+    )
+
+
+def _broken_bound(config, kwargs: dict[str, Any], value: Any) -> str:
+    """`column value > max_name max` (or `< min_name min`): which bound the value broke."""
+    names = (config.meta or {}).get(BOUND_NAMES_META) or {}
+    column = kwargs.get("column", "value")
+    plain = _plain(value)
+    for key, sign in (("max_value", ">"), ("min_value", "<")):
+        bound = _plain(kwargs.get(key))
+        if bound is None or plain is None:
+            continue
+        try:
+            broken = plain > bound if sign == ">" else plain < bound
+        except TypeError:
+            continue
+        if broken:
+            return f"{column} {_shown(plain)} {sign} {names.get(key, key)} {_shown(bound)}"
+    return f"{column} {_shown(plain)}"
+
+
 def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpectation:
     config = expectation_result.expectation_config
     kwargs = dict(config.kwargs)
@@ -243,12 +337,15 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
         examples = []
         indexes = result.get("partial_unexpected_index_list") or []
         values = result.get("partial_unexpected_list") or []
+        record_columns = tuple((config.meta or {}).get(RECORD_META) or ())
         for position, value in enumerate(values[:3]):
-            keys = (
-                _row_keys(prepared.frame, prepared.suite.key_columns, indexes[position])
-                if position < len(indexes)
-                else ""
-            )
+            index = indexes[position] if position < len(indexes) else None
+            if record_columns:  # a plausibility bound: the record by name, the value and the bound it broke
+                record = _named_record(prepared.frame, record_columns, index) if index is not None else ""
+                broken = _broken_bound(config, kwargs, value)
+                examples.append(f"{record}: {broken}" if record else broken)
+                continue
+            keys = _row_keys(prepared.frame, prepared.suite.key_columns, index) if index is not None else ""
             examples.append(f"{keys}: {_plain(value)}" if keys else str(_plain(value)))
         failure.observed = f"failed on {count} row{'s' if count != 1 else ''}" + (
             f" (e.g. {'; '.join(examples)})" if examples else ""
@@ -262,7 +359,7 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
         else:
             failure.observed = f"failed: unexpected columns {_short(str(mismatched.get('unexpected')))}"
     elif "observed_value" in result:
-        failure.observed = f"failed: observed {_short(str(_plain(result['observed_value'])))}"
+        failure.observed = f"failed: observed {_short(str(_plain(result['observed_value'])), 400)}"
     else:
         failure.observed = "failed"
     return failure
@@ -350,7 +447,7 @@ def _run_suite(context, data_source, prepared: _PreparedMart) -> SuiteResult:
     outcome = SuiteResult(
         suite_name=suite_definition.name,
         mart=suite_definition.mart,
-        rows=len(prepared.frame),
+        rows=prepared.rows,
         not_exported=prepared.not_exported,
     )
     try:

@@ -45,18 +45,25 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    """`python -m flows ARGS` from the project directory, as a user runs it."""
+def run_cli(*args: str, timeout: float = 900, api_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m flows ARGS` from the project directory, as a user runs it: with a temporary Prefect
+    server of its own, or against the server at `api_url` (fixture `prefect_api`)."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     return subprocess.run(
-        [sys.executable, "-m", "flows", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout
-    )
+        [sys.executable, "-m", "flows", *args], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=timeout,
+        env=env,
+    )  # fmt: skip
 
 
-def run_on(command: str, paths: Paths, *extra: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run_on(
+    command: str, paths: Paths, *extra: str, timeout: float = 900, api_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`python -m flows COMMAND` on a run's exports, build warehouse and published file (and `extra` options)."""
     return run_cli(
         command, "--exports", str(paths.exports), "--warehouse", str(paths.warehouse),
-        "--published", str(paths.published), *extra, timeout=timeout,
+        "--published", str(paths.published), *extra, timeout=timeout, api_url=api_url,
     )  # fmt: skip
 
 
@@ -199,8 +206,21 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def prefect_api(prefect_harness: None) -> str:
+    """The API URL of the session's Prefect server (`prefect_harness`), for CLI runs in a subprocess:
+    they then start no temporary server of their own (seconds per run). They take the warehouse writer
+    slot of that server as served deployments do; a worker runs one test at a time, so no two of them
+    wait for each other. The session's sample run keeps the user's path (its own temporary server)."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    assert url, "the Prefect test harness set no API URL"
+    return url
+
+
 #: Fixtures that make a test an integration test (they build, validate or start Prefect).
-INTEGRATION_FIXTURES = {"sample_cli_run", "sample_run", "copy_run", "prefect_harness", "prefect_server"}
+INTEGRATION_FIXTURES = {"sample_cli_run", "sample_run", "copy_run", "prefect_harness", "prefect_api", "prefect_server"}
 KINDS = ("unit", "integration", "e2e")
 
 
@@ -218,6 +238,7 @@ FILE_ORDER = (
     "test_pipeline.py",
     "test_personas_and_value.py",
     "test_retries_and_artifacts.py",
+    "test_plausibility_gates.py",
 )
 
 

@@ -78,7 +78,7 @@ def write_later_export(exports: Path, customer_id: str, email: str, full_name: s
 
 
 @pytest.fixture(scope="module")
-def erased(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def erased(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict:
     paths = copy_paths(sample_run, tmp_path_factory.mktemp("erasure"))
     # a customer with completed orders, a survey answer with a comment and a service contact
     [(customer_id, email, full_name)] = rows(
@@ -102,7 +102,7 @@ def erased(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dict:
     earlier = publish_marts(paths.warehouse, paths.published, run_id="before-erasure", state="before")
     before["in_earlier_parquet"] = parquet_holding(earlier, identity)
     write_later_export(paths.exports, customer_id, email, full_name)
-    result = run_on("erase", paths, "--customer", customer_id, "--reason", "ticket 42")
+    result = run_on("erase", paths, "--customer", customer_id, "--reason", "ticket 42", api_url=prefect_api)
     return {"paths": paths, "identity": identity, "before": before, "result": result}
 
 

@@ -48,7 +48,11 @@ def full_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module", params=list(CASES))
 def partial_run(
-    request: pytest.FixtureRequest, full_sample: Path, tmp_path_factory: pytest.TempPathFactory, sample_run: Paths
+    request: pytest.FixtureRequest,
+    full_sample: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    sample_run: Paths,
+    prefect_api: str,
 ) -> tuple[str, Paths, subprocess.CompletedProcess[str]]:
     """The CLI on the files of the sample whose names start with the case's prefixes. The session's run
     passed dbt's unit tests on this code: its fingerprint lets these builds skip them."""
@@ -65,7 +69,7 @@ def partial_run(
     for path in full_sample.iterdir():
         if path.name.startswith(CASES[case]):
             shutil.copy(path, paths.exports / path.name)
-    completed = run_on("run", paths, "--settle-seconds", "0")  # copied a moment ago, completely
+    completed = run_on("run", paths, "--settle-seconds", "0", api_url=prefect_api)  # copied a moment ago, completely
     return case, paths, completed
 
 

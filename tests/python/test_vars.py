@@ -63,11 +63,11 @@ def test_a_bad_vars_option_fails_the_cli_with_a_one_line_cause(tmp_path: Path) -
 
 @pytest.fixture(scope="module")
 def run_with_vars(
-    sample_run: Paths, tmp_path_factory: pytest.TempPathFactory
+    sample_run: Paths, tmp_path_factory: pytest.TempPathFactory, prefect_api: str
 ) -> tuple[Paths, subprocess.CompletedProcess[str]]:
     """The session's run, copied, then run again with another churn window."""
     paths = copy_paths(sample_run, tmp_path_factory.mktemp("vars"))
-    result = run_on("run", paths, "--vars", "{churn_window_days: 180}")
+    result = run_on("run", paths, "--vars", "{churn_window_days: 180}", api_url=prefect_api)
     return paths, result
 
 
@@ -97,7 +97,7 @@ def test_another_churn_window_rebuilds_validates_and_publishes_its_figures(
 
 @pytest.mark.e2e
 def test_the_same_vars_again_find_nothing_new_and_other_vars_rebuild(
-    run_with_vars: tuple[Paths, subprocess.CompletedProcess[str]],
+    run_with_vars: tuple[Paths, subprocess.CompletedProcess[str]], prefect_api: str
 ) -> None:
     paths, first = run_with_vars
     assert first.returncode == 0
@@ -106,6 +106,7 @@ def test_the_same_vars_again_find_nothing_new_and_other_vars_rebuild(
         paths,
         "--vars",
         '{"churn_window_days": 180}',
+        api_url=prefect_api,
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Nothing new" in again.stdout  # same files, same code, same vars (JSON or YAML alike)

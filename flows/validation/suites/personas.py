@@ -1,5 +1,6 @@
 """Suites of the personas and value marts: customer_personas, revenue_concentration,
-acquisition_cost (docs/personas_and_value.md).
+acquisition_cost, customer_persona_history, persona_summary, persona_transitions
+(docs/personas_and_value.md).
 
 Keys, persona names and rules, monotone top shares, shares and the Gini coefficient in [0, 1] and
 counts >= 0 are dbt's tests (docs/checks.md). These suites check what dbt cannot see by itself:
@@ -16,8 +17,10 @@ from flows.validation.common import (
     PLAUSIBILITY,
     RECONCILIATION_WITH_RAW,
     RECONCILIATION_WITH_STAGING,
+    add_period_plausibility,
     cents,
     expect_no_personal_data_columns,
+    expect_plausible_periods,
     has,
 )
 from flows.validation.registry import PrepareContext, register_suite
@@ -78,6 +81,7 @@ def prepare_revenue_concentration(df: pd.DataFrame, ctx: PrepareContext) -> pd.D
     df = df.reset_index(drop=True)
     if has(df, "revenue"):
         df["revenue_cents"] = cents(df["revenue"])
+    df = add_period_plausibility(df, ctx)
     return add_raw_year_figures(df, ctx)
 
 
@@ -99,6 +103,7 @@ def revenue_concentration_suite(gxe) -> list:
             row_condition=Column("period_grain") == "year",
             notes=f"{RECONCILIATION_WITH_RAW}: the customers of every year = the customers of its completed raw orders.",
         ),
+        *expect_plausible_periods(gxe, record=("period_grain", "period_start")),
         expect_no_personal_data_columns(),
     ]
 
@@ -127,7 +132,7 @@ def prepare_acquisition_cost(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFr
     df["staging_spend_cents"] = [
         float(by_month.get(m, 0)) if c == "all" else float(by_key.get((m, c), 0)) for m, c in zip(months, channels)
     ]
-    return df
+    return add_period_plausibility(df, ctx, "acquisition_month", None)
 
 
 @register_suite(
@@ -154,5 +159,55 @@ def acquisition_cost_suite(gxe) -> list:
         gxe.ExpectColumnValuesToBeBetween(
             column="cac", min_value=0, notes=f"{PLAUSIBILITY}: an acquisition cost is not negative."
         ),
+        *expect_plausible_periods(gxe, "acquisition_month", record=("acquisition_month", "acquisition_channel")),
+        expect_no_personal_data_columns(),
+    ]
+
+
+# --------------------------------------------------------------------------- persona history, summary, transitions
+
+
+def read_customer_persona_history(ctx: PrepareContext) -> pd.DataFrame:
+    """Not the history (customers x months) but its snapshots: snapshot_month, customers."""
+    return ctx.con.execute(
+        """select snapshot_month, count(*) as customers
+           from marts.customer_persona_history
+           group by snapshot_month
+           order by snapshot_month"""
+    ).df()
+
+
+def prepare_snapshots(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
+    """The period gates on the snapshot months."""
+    return add_period_plausibility(df.reset_index(drop=True), ctx, "snapshot_month", None)
+
+
+@register_suite(
+    "customer_persona_history",
+    read=read_customer_persona_history,
+    prepare=prepare_snapshots,
+    key_columns=("customer_id", "snapshot_month"),
+)
+def customer_persona_history_suite(gxe) -> list:
+    """Persona history (its snapshot months): plausible snapshot months; no personal data in any row."""
+    return [
+        *expect_plausible_periods(gxe, "snapshot_month"),
+        expect_no_personal_data_columns(),
+    ]
+
+
+@register_suite("persona_summary", key_columns=("persona",))
+def persona_summary_suite(gxe) -> list:
+    """Persona summary: no personal data."""
+    return [expect_no_personal_data_columns()]
+
+
+@register_suite(
+    "persona_transitions", prepare=prepare_snapshots, key_columns=("snapshot_month", "from_persona", "to_persona")
+)
+def persona_transitions_suite(gxe) -> list:
+    """Persona transitions: plausible snapshot months; no personal data."""
+    return [
+        *expect_plausible_periods(gxe, "snapshot_month", record=("snapshot_month", "from_persona", "to_persona")),
         expect_no_personal_data_columns(),
     ]

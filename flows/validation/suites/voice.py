@@ -20,8 +20,10 @@ from flows.validation.common import (
     CONTRACT,
     PLAUSIBILITY,
     RECONCILIATION_WITH_STAGING,
+    add_period_plausibility,
     expect_integer_columns,
     expect_no_personal_data_columns,
+    expect_plausible_periods,
     expect_reconciled,
     expect_rows_unless_not_exported,
     has,
@@ -92,7 +94,7 @@ def prepare_survey_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame
     is_total = (df["touchpoint_type"] == "all") & (df["channel"] == "all")
     df["staging_responses"] = df["period_key"].map(lambda k: counts.get(k, 0.0)).where(is_total)
     ctx.parameters["staging_response_periods"] = sorted(counts)
-    return df
+    return add_period_plausibility(df, ctx)
 
 
 @register_suite(
@@ -122,6 +124,7 @@ def survey_scores_suite(gxe) -> list:
             "the responses of every period = the distinct valid responses of staging dated in it.",
             row_condition=total_rows,
         ),
+        *expect_plausible_periods(gxe, record=("period_grain", "period_start", "touchpoint_type", "channel")),
     ]
 
 
@@ -230,7 +233,7 @@ def prepare_service_effort(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFram
             df["contact_month_text"].map(lambda m: counts.get(m, 0.0)).where(df["contact_channel"] == "all")
         )
     ctx.parameters["staging_contact_months"] = sorted(counts)
-    return df
+    return add_period_plausibility(df, ctx, "contact_month", None)
 
 
 @register_suite(
@@ -263,4 +266,5 @@ def service_effort_suite(gxe) -> list:
             "the contacts of every month = the contacts of staging dated in it.",
             row_condition=all_channels,
         ),
+        *expect_plausible_periods(gxe, "contact_month", record=("contact_month", "contact_channel")),
     ]

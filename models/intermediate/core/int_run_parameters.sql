@@ -33,6 +33,13 @@
     'concentration_target_revenue_share': 'double',
     'value_share_decimals': 'integer',
     'acquisition_revenue_months': 'integer',
+    'earliest_plausible_date': 'date',
+    'days_after_load_day': 'integer',
+    'max_monthly_lapse_share': 'double',
+    'lapse_share_min_customers_start': 'integer',
+    'max_periods_per_grain': 'integer',
+    'min_revenue_per_order': 'decimal(18, 2)',
+    'max_revenue_per_order': 'decimal(18, 2)',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {

@@ -117,6 +117,14 @@ RUN_PARAMETERS = {
     "ces_categories": ["easy", "neutral", "hard"],
     "csat_categories": ["satisfied", "neutral", "dissatisfied"],
     "voice_nps_promoter_min": 9,
+    # the bounds of the plausibility gates, as dbt_project.yml sets them
+    "earliest_plausible_date": dt.date(2000, 1, 1),
+    "days_after_load_day": 1,
+    "max_monthly_lapse_share": 0.5,
+    "lapse_share_min_customers_start": 30,
+    "max_periods_per_grain": 600,
+    "min_revenue_per_order": Decimal("0.00"),
+    "max_revenue_per_order": Decimal("1000000.00"),
 }
 
 
@@ -224,6 +232,23 @@ def build_personas_and_value(con: duckdb.DuckDBPyConnection) -> None:
            ) as t(period_grain, period_start, period_end, is_complete, customers, revenue, top_1_pct_revenue_share,
                   top_10_pct_revenue_share, top_20_pct_revenue_share, top_50_pct_revenue_share,
                   customers_for_target_revenue, customer_share_for_target_revenue, gini_coefficient)"""
+    )
+    con.execute(
+        """create table marts.customer_persona_history as
+           select customer_id, date '2024-04-01' as snapshot_month, as_of_date as snapshot_as_of_date, persona,
+                  persona_rule
+           from marts.customer_personas"""
+    )
+    con.execute(
+        """create table marts.persona_summary as
+           select persona, count(*) as customers, date '2024-04-20' as as_of_date
+           from marts.customer_personas group by persona"""
+    )
+    con.execute(
+        """create table marts.persona_transitions as
+           select date '2024-04-01' as snapshot_month, 'none' as from_persona, persona as to_persona,
+                  count(*) as customers
+           from marts.customer_personas group by persona"""
     )
     con.execute(
         """create table marts.acquisition_cost as
@@ -381,7 +406,8 @@ def build_run_parameters(con: duckdb.DuckDBPyConnection) -> None:
     con.register("run_parameters_df", pd.DataFrame([RUN_PARAMETERS]))
     con.execute(
         "create table intermediate.int_run_parameters as select * replace "
-        "(cast(as_of_date as date) as as_of_date) from run_parameters_df"
+        "(cast(as_of_date as date) as as_of_date, cast(earliest_plausible_date as date) as earliest_plausible_date) "
+        "from run_parameters_df"
     )
     con.unregister("run_parameters_df")
 
@@ -453,6 +479,16 @@ def build_warehouse(path: Path) -> Path:
                    ('2024-04-01', 'referral', 0, 1, 1, 31.66, 31.66)
                ) as t(cohort_month, acquisition_channel, months_since_acquisition, cohort_size,
                       active_customers, revenue, cumulative_revenue_per_customer)"""
+        )
+        # marts.orders: the staged orders with their EUR amounts (the completed ones as COMPLETED has them)
+        con.execute(
+            """create table marts.orders as
+               select order_id, customer_id, order_date, order_status, order_status = 'completed' as is_completed,
+                      'web' as sales_channel, cast(amount as decimal(18, 2)) as amount, 'EUR' as original_currency
+               from staging.stg_crm__orders
+               inner join (values ('o1', 100.00), ('o2', 45.00), ('o3', 20.00), ('o4', 30.00), ('o5', 11.70),
+                                  ('o6', 12.34), ('o7', 80.00), ('o8', 31.66), ('o9', 15.00)) as t(order_id, amount)
+                   using (order_id)"""
         )
         con.execute(
             """create table marts.customers as

@@ -144,3 +144,14 @@ def test_the_run_parameters_of_a_build_are_the_vars_of_its_manifest(sample_run):
         assert getattr(run, name) == built[name], name
     for name in ("period_grains", "persona_names", "nps_categories", "ces_categories", "csat_categories"):
         assert list(getattr(run, name)) == list(built[name]), name
+    # the bounds of the plausibility gates
+    assert run.earliest_plausible_date.isoformat() == str(built["earliest_plausible_date"])
+    for name in (
+        "days_after_load_day",
+        "max_monthly_lapse_share",
+        "lapse_share_min_customers_start",
+        "max_periods_per_grain",
+        "min_revenue_per_order",
+        "max_revenue_per_order",
+    ):
+        assert getattr(run, name) == built[name], name

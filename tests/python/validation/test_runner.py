@@ -23,9 +23,16 @@ from flows.validation import (
 from flows.validation.suites import DOMAINS
 from tests.python.validation.conftest import UNTOUCHED_BY_RAW_FAULTS, broken_copy
 
-AUDIT_MARTS = ["customer_audit_figures", "acquisition_cohorts", "customers"]
+AUDIT_MARTS = ["customer_audit_figures", "acquisition_cohorts", "customers", "orders"]
 VOICE_MARTS = ["survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"]
-PERSONAS_MARTS = ["customer_personas", "revenue_concentration", "acquisition_cost"]
+PERSONAS_MARTS = [
+    "customer_personas",
+    "revenue_concentration",
+    "acquisition_cost",
+    "customer_persona_history",
+    "persona_summary",
+    "persona_transitions",
+]
 
 # --------------------------------------------------------------------------- without GX
 
@@ -39,11 +46,17 @@ def test_import_is_cheap():
 
 def test_registry_has_every_mart_in_domain_order():
     assert DOMAINS == ("audit", "voice", "personas")
-    assert list(SUITES)[:10] == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS
+    assert list(SUITES) == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS
     assert SUITES["customers"].name == "customers_suite"
     # the suites that read figures from outside their mart need the build's run parameters
     assert SUITES["customer_audit_figures"].needs_run_parameters
     assert not SUITES["customers"].needs_run_parameters
+
+
+def test_every_mart_model_has_a_suite():
+    """Every published table is validated (the personal-data scan included): one suite per mart model."""
+    models = {path.stem for path in (PROJECT_DIR / "models" / "marts").rglob("*.sql")}
+    assert models == set(SUITES)
 
 
 def test_failure_summary_and_error_message():
@@ -134,8 +147,8 @@ def test_a_later_mart_registers_its_suite_and_the_run_parameters_are_required(tm
     """A suite registered for a new mart runs, its failures reported like the others'; without
     intermediate.int_run_parameters every suite that needs it fails, naming the table, unrun."""
 
-    @register_suite("persona_summary", key_columns=("persona",))
-    def persona_summary_suite(gxe):
+    @register_suite("persona_scorecard", key_columns=("persona",))
+    def persona_scorecard_suite(gxe):
         return [
             gxe.ExpectColumnValuesToBeUnique(column="persona"),
             gxe.ExpectColumnValuesToBeBetween(column="share", min_value=0, max_value=1),
@@ -144,25 +157,25 @@ def test_a_later_mart_registers_its_suite_and_the_run_parameters_are_required(tm
     warehouse = broken_copy(
         base_warehouse,
         tmp_path,
-        "create table marts.persona_summary as select * from (values ('loyal', 0.6), ('new', 1.4)) t(persona, share)",
+        "create table marts.persona_scorecard as select * from (values ('loyal', 0.6), ('new', 1.4)) t(persona, share)",
         "drop table intermediate.int_run_parameters",
     )
     try:
         report = validate_warehouse(warehouse, None)
     finally:
-        SUITES.pop("persona_summary", None)
-    assert report.results[-1].suite_name == "persona_summary_suite"
+        SUITES.pop("persona_scorecard", None)
+    assert report.results[-1].suite_name == "persona_scorecard_suite"
     assert not report.success
     # every failure as the summary names it (the summary itself stops after eight)
     described = "; ".join(f"{result.mart}: {failure.describe()}" for result, failure in report.failed)
-    assert "persona_summary: expect_column_values_to_be_between(share) failed on 1 row (e.g. new: 1.4)" in described
+    assert "persona_scorecard: expect_column_values_to_be_between(share) failed on 1 row (e.g. new: 1.4)" in described
     for mart, suite in SUITES.items():
         result = report.result_for(mart)
         if suite.needs_run_parameters:
             assert [f.expectation_type for f in result.failed] == ["run_parameters"], mart
             assert "intermediate.int_run_parameters is missing" in result.failed[0].observed
             assert result.rows is None
-        else:  # customers and acquisition_cohorts read nothing but their mart
+        else:  # customers and persona_summary read nothing but their mart
             assert result.success, (mart, result.failed)
     assert report.data_docs_index is None
 
