@@ -135,6 +135,12 @@ def run(
         help="An export file modified less than this long ago may still be being written: the load waits and "
         "retries (as the scheduled deployments do). 0 loads what is there.",
     ),
+    csv: bool = typer.Option(
+        False,
+        "--csv",
+        help="Also publish every mart as csv/<mart>.csv for spreadsheets (';', UTF-8 with BOM, decimal comma: "
+        "$CVW_CSV_DECIMAL_SEPARATOR). Default: $CVW_CSV or no.",
+    ),
 ) -> None:
     """Load the exports, build the marts with dbt, validate them with Great Expectations and publish them."""
     paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
@@ -155,6 +161,7 @@ def run(
             full_refresh=full_refresh,
             dbt_vars=parsed_vars,
             settle_seconds=settle_seconds,
+            csv=True if csv else None,
         )
     except Exception as exc:  # one line a user can act on; the flow run's log has the detail
         fail(one_line(exc))
@@ -277,11 +284,13 @@ def erase(
 ) -> None:
     """Right to erasure (GDPR art. 17): remove every personal datum of the customers from the warehouse,
     rebuild every model from raw, validate and publish; their orders stay under an unlinkable key so that
-    the figures of closed periods do not change. Later exports of them are quarantined (`erased`)."""
+    the figures of closed periods do not change. Later exports of them are quarantined (`erased`).
+    Older releases of the publication are deleted."""
     import shutil
 
     from flows.erasure import erase_customers
     from flows.file_lock import run_when_free
+    from flows.release import Layout, prune, read_manifest
 
     paths = Paths.resolve(exports=exports, warehouse=warehouse, published=published)
     parsed_vars = _parse_vars(dbt_vars)
@@ -306,6 +315,8 @@ def erase(
     from flows.pipeline import customer_value_pipeline
     from flows.summary.terminal import print_run_report
 
+    # the new publication has the formats of the current one (CSV if it had CSV)
+    had_csv = (read_manifest(paths.published) or {}).get("csv") is not None
     try:
         summary = customer_value_pipeline(
             exports=str(paths.exports),
@@ -313,9 +324,13 @@ def erase(
             published=str(paths.published),
             full_refresh=True,
             dbt_vars=parsed_vars,
+            csv=True if had_csv else None,
         )
     except Exception as exc:
         fail(f"erased from raw, but the rebuild failed (run `python -m flows run --full-refresh`): {one_line(exc)}")
+    finally:
+        # the older releases hold the customers' rows: only the current one stays
+        prune(Layout.of(paths.published), keep=1)
     if summary.report is not None:
         print_run_report(summary.report, console)
 

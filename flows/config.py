@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,8 @@ DEFAULT_INTRADAY_CRON = "*/15 * * * *"
 DEFAULT_SETTLE_SECONDS = 10.0
 DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
+#: Releases of the publication kept on disk, the current one included (flows/release.py).
+DEFAULT_KEEP_RELEASES = 3
 
 
 class Settings(BaseSettings):
@@ -51,6 +54,10 @@ class Settings(BaseSettings):
     lock_name: str = DEFAULT_LOCK_NAME
     #: how long a run waits for that slot, and a step for another process's hold on the warehouse file
     lock_timeout_seconds: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+    #: the publication (flows/publish.py): also CSV per mart (`--csv`), its decimal separator, releases kept
+    csv: bool = False
+    csv_decimal_separator: str = ","
+    keep_releases: int = Field(default=DEFAULT_KEEP_RELEASES, ge=1)
 
 
 def settings() -> Settings:
@@ -58,8 +65,12 @@ def settings() -> Settings:
     return Settings()
 
 
-def _absolute(path: Path | str) -> Path:
-    return Path(path).expanduser().resolve()
+def _absolute(path: Path | str, follow_links: bool = True) -> Path:
+    """`path` made absolute; with `follow_links` also with every symlink resolved. The published path is
+    a link into the current release (flows/release.py), so it is kept as given."""
+    if follow_links:
+        return Path(path).expanduser().resolve()
+    return Path(os.path.abspath(Path(path).expanduser()))
 
 
 @dataclass(frozen=True)
@@ -68,7 +79,7 @@ class Paths:
 
     exports: Path
     warehouse: Path  # the build warehouse: raw, staging, intermediate and unvalidated marts
-    published: Path  # the file BI tools read: validated marts only
+    published: Path  # the DuckDB file BI tools read: validated marts only (a link into the current release)
     output: Path  # run artefacts: dbt target, GX Data Docs, run summaries
 
     @classmethod
@@ -90,7 +101,7 @@ class Paths:
         return cls(
             exports=_absolute(exports or env.exports or DEFAULT_EXPORTS),
             warehouse=warehouse_path,
-            published=_absolute(published or env.published or default_published),
+            published=_absolute(published or env.published or default_published, follow_links=False),
             output=_absolute(output or env.output or default_output),
         )
 

@@ -24,7 +24,7 @@ from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
 from flows import dbt_artifacts, file_lock, ingest, locking, publish, resilience, transform, validation
-from flows.config import Paths
+from flows.config import Paths, settings
 from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
 from flows.summary.report import RunReport, build_run_report
@@ -40,6 +40,8 @@ class RunSummary:
     dbt: transform.DbtResult | None = None
     validation: validation.ValidationReport | None = None
     published: bool = False
+    #: the release folder this run published (flows/release.py), or None
+    release: Path | None = None
     #: True when nothing changed since the last publication: build, validation and publish skipped
     up_to_date: bool = False
     error: str = ""
@@ -101,9 +103,20 @@ def validate_task(paths: Paths) -> validation.ValidationReport:
 
 
 @task(name="publish marts", retries=2, retry_delay_seconds=[5, 15], retry_condition_fn=resilience.retry_condition)
-def publish_task(paths: Paths, run_id: str, state: str, dbt_vars: dict[str, Any]) -> Path:
+def publish_task(
+    paths: Paths, run_id: str, state: str, dbt_vars: dict[str, Any], csv: publish.CsvFormat | None = None
+) -> Path:
     return file_lock.run_when_free(
-        lambda: publish.publish_marts(paths.warehouse, paths.published, run_id=run_id, state=state, dbt_vars=dbt_vars),
+        lambda: publish.publish_marts(
+            paths.warehouse,
+            paths.published,
+            run_id=run_id,
+            state=state,
+            dbt_vars=dbt_vars,
+            csv=csv,
+            writers=release_writers(paths),
+            keep=settings().keep_releases,
+        ),
         paths.warehouse,
         _say(get_run_logger()),
         read_only=True,
@@ -115,6 +128,12 @@ def _say(logger: logging.Logger | logging.LoggerAdapter) -> Callable[[str], None
     return lambda message: logger.info("%s", message)
 
 
+def release_writers(paths: Paths) -> list[publish.ReleaseWriter]:
+    """What a publication writes into its release folder besides the marts as DuckDB, Parquet and CSV
+    (each `writer(release_folder)` runs before the release is switched in; the manifest lists their files)."""
+    return []
+
+
 def run_pipeline(
     paths: Paths,
     full_refresh: bool = False,
@@ -122,23 +141,27 @@ def run_pipeline(
     summary: RunSummary | None = None,
     settle_seconds: float = 0.0,
     dbt_vars: dict[str, Any] | None = None,
+    csv: bool | None = None,
 ) -> RunSummary:
     """The pipeline's steps in order; fails (raises) at the first failing step, naming the cause.
-    Pass `summary` to keep what was done before a failure (the flow reports it in an artifact)."""
+    Pass `summary` to keep what was done before a failure (the flow reports it in an artifact).
+    `csv`: publish CSV files too (None: `$CVW_CSV`)."""
     summary = summary or RunSummary(run_id=run_id or uuid.uuid4().hex[:12], paths=paths, dbt_vars=dict(dbt_vars or {}))
     started = time.perf_counter()
     summary.load = load_task(paths, summary.run_id, settle_seconds, summary.dbt_vars)
     summary.seconds["load"] = time.perf_counter() - started
 
-    # No new export file, the same dbt code, vars and suites as the last publication: the marts
-    # would come out the same, so the (frequent, intraday) run stops here.
+    # No new export file, the same dbt code, vars and suites as the last publication (which holds
+    # the CSV files if asked for): the marts would come out the same, so the (frequent, intraday)
+    # run stops here.
     state = file_lock.run_when_free(
         lambda: publish.source_state(paths.warehouse, summary.dbt_vars),
         paths.warehouse,
         _say(get_run_logger()),
         read_only=True,
     )
-    if not full_refresh and publish.published_state(paths.published) == state:
+    csv_format = publish.csv_format(csv)
+    if not full_refresh and publish.is_current(paths.published, state, csv_format):
         summary.up_to_date = True
         return summary
 
@@ -157,7 +180,7 @@ def run_pipeline(
         raise validation.ValidationError(summary.validation)
 
     started = time.perf_counter()
-    publish_task(paths, summary.run_id, state, summary.dbt_vars)
+    summary.release = publish_task(paths, summary.run_id, state, summary.dbt_vars, csv_format)
     summary.published = True
     summary.seconds["publish"] = time.perf_counter() - started
     return summary
@@ -171,6 +194,7 @@ def customer_value_pipeline(
     full_refresh: bool = False,
     settle_seconds: float = 0.0,
     dbt_vars: dict[str, Any] | None = None,
+    csv: bool | None = None,
 ) -> RunSummary:
     """Load the exports folder into the warehouse, build and validate the marts, and publish them.
 
@@ -180,13 +204,16 @@ def customer_value_pipeline(
     Args:
         exports: folder of export files (default: $CVW_EXPORTS or data/exports).
         warehouse: build warehouse DuckDB file (default: $CVW_WAREHOUSE or warehouse/customer_value.duckdb).
-        published: DuckDB file BI tools read (default: $CVW_PUBLISHED or beside the warehouse).
+        published: DuckDB file BI tools read (default: $CVW_PUBLISHED or beside the warehouse); the
+            release it links into also holds the marts as Parquet (and CSV) and manifest.json.
         full_refresh: rebuild incremental models from all history.
         settle_seconds: an export file modified less than this many seconds ago may still be being
             written: the load waits and retries (scheduled deployments use 10; 0 loads what is there).
         dbt_vars: dbt vars on top of dbt_project.yml's, as `dbt --vars` takes them (e.g.
             {"churn_window_days": 180}); the build, its fingerprint, the GX suites and the
             publication's recorded state all use them.
+        csv: also publish every mart as CSV for spreadsheets (`;`, UTF-8 with BOM, decimal comma;
+            empty: $CVW_CSV, default no).
     """
     paths = Paths.resolve(
         exports=Path(exports) if exports else None,
@@ -198,7 +225,7 @@ def customer_value_pipeline(
     )
     try:
         with locking.warehouse_lock(get_run_logger()):
-            run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
+            run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds, csv=csv)
     except Exception as exc:
         summary.error = one_line(exc, with_type=True)
         _report(summary)

@@ -1,26 +1,38 @@
-"""Publish validated marts to the DuckDB file that BI tools read.
+"""Publish validated marts: the release BI tools, spreadsheets and lakes read.
 
-The marts are copied from the build warehouse into a new file beside the published one,
-which then atomically replaces it (`os.replace`). A BI client that has the published file
-open keeps reading the version it opened, is never blocked by a run, and never sees a
-half-written state; the next connection sees the new version. Only the `marts` schema is
-published: raw and staging data (with personal data) stay in the build warehouse.
+The marts are copied from the build warehouse into a new release (flows/release.py: a folder with a
+DuckDB file, one Parquet file per mart, optional CSV, extra artefacts and manifest.json), which is
+then switched in atomically. A BI client that has the published file open keeps reading the version
+it opened, is never blocked by a run, and never sees a half-written state or files of two runs; the
+next connection sees the new version. Only the `marts` schema is published: raw and staging data
+(with personal data) stay in the build warehouse.
+
+The DuckDB file is written in storage format STORAGE_VERSION, which DuckDB 1.0 and every later
+client read (DuckDB 2.0's own format is refused by 1.x clients; DECISIONLOG.md, "Publishing").
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from flows.config import dbt_vars_json
-from flows.sql import quote_literal
+from flows import release as releases
+from flows.config import DEFAULT_KEEP_RELEASES, dbt_vars_json, settings
+from flows.release import read_manifest
+from flows.release_files import CSV_FOLDER, PARQUET_FOLDER, CsvFormat, columns, write_csv, write_manifest, write_parquet
+from flows.sql import quote_identifier, quote_literal
 
+#: Storage format of the published DuckDB file: the oldest 1.x format; it holds every type the marts use
+#: (tests/python/test_publish_formats.py reads every mart with a DuckDB 1.1 client).
+STORAGE_VERSION = "v1.0.0"
+#: Writes an extra artefact (e.g. a report) into the release folder before it is switched in; the
+#: folder already holds the DuckDB file (Layout.duckdb_name), parquet/ and csv/. Listed in the manifest.
+ReleaseWriter = Callable[[Path], None]
 MARTS_SCHEMA = "marts"
 
 
@@ -75,39 +87,124 @@ def published_state(published: Path) -> str | None:
     return row[0] if row else None
 
 
+def csv_format(requested: bool | None = None) -> CsvFormat | None:
+    """The CSV format of a publication, or None for no CSV: `requested` (`--csv`), else `$CVW_CSV`;
+    the decimal separator from `$CVW_CSV_DECIMAL_SEPARATOR` (default `,`)."""
+    env = settings()
+    if not (env.csv if requested is None else requested):
+        return None
+    return CsvFormat(decimal_separator=env.csv_decimal_separator)
+
+
+def is_current(published: Path, state: str, csv: CsvFormat | None = None) -> bool:
+    """True when the publication in `published` stands on `state` and holds what this run would add:
+    the CSV files in `csv`'s format when asked for (a publication without them is not current)."""
+    if published_state(published) != state:
+        return False
+    if csv is None:
+        return True
+    manifest = read_manifest(published)
+    return manifest is not None and manifest.get("csv") == csv.describe()
+
+
 def publish_marts(
     warehouse: Path,
     published: Path,
     run_id: str = "",
     state: str = "",
     dbt_vars: dict[str, Any] | None = None,
+    csv: CsvFormat | None = None,
+    writers: Sequence[ReleaseWriter] = (),
+    keep: int = DEFAULT_KEEP_RELEASES,
 ) -> Path:
-    """Copy every table and view of the warehouse's marts schema into `published`, atomically;
-    `state` (source_state of the warehouse) and the run's `--vars` (JSON) are recorded in
-    marts._publication."""
-    published.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = published.with_name(f".{published.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with duckdb.connect(str(staging_file)) as con:
-            con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
-            tables = mart_tables(con, "build")
-            if not tables:
-                raise RuntimeError(
-                    f"nothing to publish: {warehouse} has no {MARTS_SCHEMA} schema (run dbt build first)"
+    """Publish every table and view of the warehouse's marts schema as a new release of `published`
+    (flows/release.py) and switch it in atomically; returns the release folder.
+
+    The release holds the DuckDB file (schema marts; `state`, the source_state of the warehouse, and
+    the run's `--vars` are recorded in marts._publication), parquet/<mart>.parquet, with `csv`
+    csv/<mart>.csv, whatever `writers` add, and manifest.json. The newest `keep` releases stay."""
+    layout = releases.Layout.of(Path(published))
+    layout.check()
+    published_at = datetime.now(UTC)
+    name = releases.release_name(run_id, published_at)
+    with releases.staging_folder(layout) as staging:
+        mart_rows, as_of = _write_duckdb(warehouse, staging / layout.duckdb_name, run_id, published_at, state, dbt_vars)
+        _write_mart_files(staging / layout.duckdb_name, staging, {"run_id": run_id, "release": name}, csv)
+        for write in writers:
+            write(staging)
+        facts = {
+            "run_id": run_id,
+            "release": name,
+            "published_at": published_at.isoformat(),
+            "as_of_date": as_of,
+            "source_state": state,
+            "duckdb_storage_version": STORAGE_VERSION,
+            "csv": csv.describe() if csv else None,
+        }
+        write_manifest(staging, facts, mart_rows)
+        folder = releases.switch_to(layout, staging, name)
+    releases.prune(layout, keep)
+    return folder
+
+
+def published_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    """The marts of a publication: every table of its marts schema but the bookkeeping ones (`_...`)."""
+    return [t for t in mart_tables(con, catalog) if not t.startswith("_")]
+
+
+def _write_duckdb(
+    warehouse: Path,
+    path: Path,
+    run_id: str,
+    published_at: datetime,
+    state: str,
+    dbt_vars: dict[str, Any] | None,
+) -> tuple[dict[str, int], str | None]:
+    """The release's DuckDB file (STORAGE_VERSION); returns the rows of every mart and the as-of date."""
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
+        con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
+        con.execute(f"attach {quote_literal(str(path))} as pub (storage_version {quote_literal(STORAGE_VERSION)})")
+        tables = mart_tables(con, "build")
+        if not tables:
+            raise RuntimeError(f"nothing to publish: {warehouse} has no {MARTS_SCHEMA} schema (run dbt build first)")
+        con.execute(f"create schema pub.{MARTS_SCHEMA}")
+        for table in tables:
+            name = quote_identifier(table)
+            con.execute(f"create table pub.{MARTS_SCHEMA}.{name} as select * from build.{MARTS_SCHEMA}.{name}")
+        con.execute(
+            f"""create table pub.{MARTS_SCHEMA}._publication as
+                select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
+                       ? as tables_published, ? as source_state, ? as dbt_vars""",
+            [run_id, published_at, str(warehouse), len(tables), state, dbt_vars_json(dbt_vars)],
+        )
+        rows = {
+            table: con.execute(f"select count(*) from pub.{MARTS_SCHEMA}.{quote_identifier(table)}").fetchone()[0]
+            for table in published_marts(con, "pub")
+        }
+        has_parameters = con.execute(
+            """select count(*) from information_schema.tables where table_catalog = 'build'
+               and table_schema = 'intermediate' and table_name = 'int_run_parameters'"""
+        ).fetchone()[0]
+        as_of = None
+        if has_parameters:
+            found = con.execute("select max(as_of_date)::varchar from build.intermediate.int_run_parameters").fetchone()
+            as_of = found[0] if found else None
+        con.execute("detach build")
+        con.execute("checkpoint pub")
+        con.execute("detach pub")
+    return rows, as_of
+
+
+def _write_mart_files(database: Path, release: Path, metadata: dict[str, str], csv: CsvFormat | None) -> None:
+    """parquet/<mart>.parquet (and with `csv` csv/<mart>.csv) of every mart of the release's DuckDB file."""
+    with duckdb.connect() as con:
+        con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
+        con.execute(f"attach {quote_literal(str(database))} as pub (read_only)")
+        for mart in published_marts(con, "pub"):
+            source = f"pub.{MARTS_SCHEMA}.{quote_identifier(mart)}"
+            write_parquet(con, source, release / PARQUET_FOLDER / f"{mart}.parquet", metadata)
+            if csv is not None:
+                write_csv(
+                    con, source, columns(con, "pub", MARTS_SCHEMA, mart), release / CSV_FOLDER / f"{mart}.csv", csv
                 )
-            con.execute(f"create schema {MARTS_SCHEMA}")
-            for table in tables:
-                con.execute(f'create table {MARTS_SCHEMA}."{table}" as select * from build.{MARTS_SCHEMA}."{table}"')
-            con.execute(
-                f"""create table {MARTS_SCHEMA}._publication as
-                    select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
-                           ? as tables_published, ? as source_state, ? as dbt_vars""",
-                [run_id, datetime.now(UTC), str(warehouse), len(tables), state, dbt_vars_json(dbt_vars)],
-            )
-            con.execute("detach build")
-            con.execute("checkpoint")
-        os.replace(staging_file, published)
-    finally:
-        staging_file.unlink(missing_ok=True)
-        Path(str(staging_file) + ".wal").unlink(missing_ok=True)
-    return published

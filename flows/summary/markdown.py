@@ -20,7 +20,9 @@ def render_markdown(report: RunReport) -> str:
     if report.up_to_date:
         published = "no: nothing new since the last publication (no new export file, same code), which is current"
     elif report.published:
-        published = f"yes (`{report.published_file}`)"
+        published = (
+            f"yes (`{report.published_file}`" + (f", release `{report.release}`" if report.release else "") + ")"
+        )
     else:
         published = "no (the previous publication is unchanged)"
     lines += [

@@ -107,6 +107,7 @@ class RunReport:
     dbt: DbtFacts | None = None
     validation: ValidationFacts | None = None
     published: bool = False  # this run published the marts
+    release: Path | None = None  # the release folder it published (DuckDB, Parquet, CSV, manifest.json)
     up_to_date: bool = False  # nothing new: build, validation and publish skipped
     seconds: dict[str, float] = field(default_factory=dict)
     headlines: list[HeadlineTable] = field(default_factory=list)
@@ -144,6 +145,7 @@ def build_run_report(summary: RunSummary, published: Path | None, reporting_curr
         dbt=_dbt_facts(summary.dbt) if summary.dbt is not None else None,
         validation=_validation_facts(summary.validation) if summary.validation is not None else None,
         published=summary.published,
+        release=summary.release,
         up_to_date=summary.up_to_date,
         seconds=dict(summary.seconds),
         headlines=read_headlines(published, reporting_currency) if published is not None else [],

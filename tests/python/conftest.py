@@ -102,6 +102,28 @@ def hold_write_lock(warehouse: Path) -> subprocess.Popen[str]:
     return holder
 
 
+def flow_options_of_cli_runs(
+    monkeypatch: pytest.MonkeyPatch, exports: Path, *runs: list[str]
+) -> list[dict[str, object]]:
+    """The options `python -m flows run --exports EXPORTS ...` gives the flow, for each of `runs` (the extra
+    arguments), in-process; the flow is stopped before it starts."""
+    from typer.testing import CliRunner
+
+    from flows import cli, pipeline
+
+    calls: list[dict[str, object]] = []
+
+    def no_run(**options: object) -> object:
+        calls.append(options)
+        raise RuntimeError("stopped before the run")
+
+    monkeypatch.setattr(pipeline, "customer_value_pipeline", no_run)
+    exports.mkdir(parents=True, exist_ok=True)
+    for extra in runs:
+        CliRunner().invoke(cli.app, ["run", "--exports", str(exports), *extra])
+    return calls
+
+
 @pytest.fixture()
 def exports(tmp_path: Path) -> Path:
     folder = tmp_path / "exports"
@@ -169,7 +191,9 @@ def sample_run(sample_cli_run: CliRun) -> Paths:
 
 def copy_paths(source: Paths, root: Path) -> Paths:
     """A copy of a run's exports, build warehouse, published file and output (dbt target with its
-    code fingerprint and manifest) under `root`: builds on it are incremental and skip unit tests."""
+    code fingerprint and manifest) under `root`: builds on it are incremental and skip unit tests.
+    The published DuckDB file is copied as one plain file, the layout before releases (flows/release.py):
+    the copy's next publication replaces it by the link into its first release."""
     root.mkdir(parents=True, exist_ok=True)
     target = Paths.resolve(
         exports=root / "exports", warehouse=root / "build.duckdb", published=root / "published.duckdb"

@@ -1,18 +1,22 @@
 """Right to erasure (GDPR art. 17): `python -m flows erase --customer ID` on a copy of the session run.
 
-Every table of both warehouse files (build and published) is searched for the erased customer's id,
-e-mail and name; the audit figures of closed periods stay what they were; the erasure log holds no
-personal data; a later export of the customer is quarantined as `erased`."""
+Every table of both warehouse files (build and published) and the published Parquet files are
+searched for the erased customer's id, e-mail and name; older releases of the publication are
+deleted; the audit figures of closed periods stay what they were; the erasure log holds no personal
+data; a later export of the customer is quarantined as `erased`."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from flows.config import Paths
+from flows.publish import publish_marts
+from flows.release import Layout
 from tests.python.conftest import copy_paths, run_on
 
 pytestmark = pytest.mark.e2e
@@ -28,22 +32,34 @@ def rows(path: Path, sql: str, params: list | None = None) -> list[tuple]:
 def places_holding(path: Path, values: list[str]) -> list[str]:
     """schema.table.column of every text column of every table in `path` with a value equal to one of
     `values`, or containing one as a quoted JSON string or (e-mail, name) anywhere."""
-    found = []
     with duckdb.connect(str(path), read_only=True) as con:
-        columns = con.execute(
-            """select table_schema, table_name, column_name from information_schema.columns
-               where data_type = 'VARCHAR' and table_schema not in ('information_schema', 'pg_catalog')"""
-        ).fetchall()
-        for schema, table, column in columns:
-            ref = f'"{schema}"."{table}"."{column}"'
-            conditions = " or ".join(
-                f"{ref} = ${i} or contains({ref}, '\"' || ${i} || '\"')"
-                + (f" or contains({ref}, ${i})" if i > 1 else "")
-                for i in range(1, len(values) + 1)
-            )
-            count = con.execute(f'select count(*) from "{schema}"."{table}" where {conditions}', values).fetchone()[0]
-            if count:
-                found.append(f"{schema}.{table}.{column} ({count})")
+        return holding(con, values)
+
+
+def parquet_holding(folder: Path, values: list[str]) -> list[str]:
+    """places_holding for the Parquet files of a release folder (each file a view)."""
+    with duckdb.connect() as con:
+        for path in sorted((folder / "parquet").glob("*.parquet")):
+            con.execute(f"create view \"{path.stem}\" as select * from read_parquet('{path}')")
+        return holding(con, values)
+
+
+def holding(con: duckdb.DuckDBPyConnection, values: list[str]) -> list[str]:
+    """places_holding on an open connection."""
+    found = []
+    columns = con.execute(
+        """select table_schema, table_name, column_name from information_schema.columns
+           where data_type = 'VARCHAR' and table_schema not in ('information_schema', 'pg_catalog')"""
+    ).fetchall()
+    for schema, table, column in columns:
+        ref = f'"{schema}"."{table}"."{column}"'
+        conditions = " or ".join(
+            f"{ref} = ${i} or contains({ref}, '\"' || ${i} || '\"')" + (f" or contains({ref}, ${i})" if i > 1 else "")
+            for i in range(1, len(values) + 1)
+        )
+        count = con.execute(f'select count(*) from "{schema}"."{table}" where {conditions}', values).fetchone()[0]
+        if count:
+            found.append(f"{schema}.{table}.{column} ({count})")
     return found
 
 
@@ -81,6 +97,10 @@ def erased(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory, prefect_
         "in_build": places_holding(paths.warehouse, identity),
         "in_published": places_holding(paths.published, identity),
     }
+    # an earlier release in the publication's layout (the copy's published file is a plain file, the
+    # older layout): its DuckDB and Parquet files hold the customer, and must go with the erasure
+    earlier = publish_marts(paths.warehouse, paths.published, run_id="before-erasure", state="before")
+    before["in_earlier_parquet"] = parquet_holding(earlier, identity)
     write_later_export(paths.exports, customer_id, email, full_name)
     result = run_on("erase", paths, "--customer", customer_id, "--reason", "ticket 42", api_url=prefect_api)
     return {"paths": paths, "identity": identity, "before": before, "result": result}
@@ -95,6 +115,11 @@ def test_erase_removes_the_customer_from_every_table_of_both_files(erased: dict)
     assert any(p.startswith("marts.customers.customer_id") for p in erased["before"]["in_published"])
     assert places_holding(paths.warehouse, identity) == []
     assert places_holding(paths.published, identity) == []
+    # the publication's older releases are deleted; the new one's Parquet files do not hold them either
+    assert any(p.startswith("main.customers.customer_id") for p in erased["before"]["in_earlier_parquet"])
+    [release] = Layout.of(paths.published).release_folders()
+    assert release == Path(os.path.realpath(Layout.of(paths.published).current))
+    assert parquet_holding(release, identity) == []
     # nor in the bytes of the files (no old value left in free blocks)
     for path in (paths.warehouse, paths.published):
         assert identity[1].encode() not in path.read_bytes(), path

@@ -22,7 +22,7 @@ from flows.summary.markdown import render_markdown
 from flows.summary.report import build_run_report
 from flows.transform import DbtError, DbtResult, NodeResult
 from flows.validation import FailedExpectation, SuiteResult, ValidationError, ValidationReport
-from tests.python.conftest import hold_write_lock
+from tests.python.conftest import flow_options_of_cli_runs, hold_write_lock
 
 # --------------------------------------------------------------------------- files still being written
 
@@ -288,20 +288,8 @@ def test_the_cli_waits_for_files_still_being_written_by_default(
 ) -> None:
     """`python -m flows run` gives the flow the deployments' settle time (10 s) unless --settle-seconds
     says otherwise; the waiting itself (a file modified within it is retried) is tested above."""
-    from typer.testing import CliRunner
-
-    from flows import cli, pipeline
     from flows.config import DEFAULT_SETTLE_SECONDS
 
-    calls: list[dict] = []
-
-    def no_run(**options: Any) -> Any:
-        calls.append(options)
-        raise RuntimeError("stopped before the run")
-
-    monkeypatch.setattr(pipeline, "customer_value_pipeline", no_run)
-    (tmp_path / "exports").mkdir()
-    for extra in ([], ["--settle-seconds", "0"]):
-        CliRunner().invoke(cli.app, ["run", "--exports", str(tmp_path / "exports"), *extra])
+    calls = flow_options_of_cli_runs(monkeypatch, tmp_path / "exports", [], ["--settle-seconds", "0"])
     assert [c["settle_seconds"] for c in calls] == [DEFAULT_SETTLE_SECONDS, 0.0]
     assert DEFAULT_SETTLE_SECONDS == 10.0  # the deployments' settle time too (test_deployments)

@@ -189,9 +189,15 @@ def test_the_terminal_says_where_the_marts_were_published_or_that_nothing_was_ne
         dbt=DbtResult(["dbt", "build"], 0),
         validation=ValidationReport(success=True),
         published=True,
+        release=Path("/w/published.releases/20261201T120000.000000Z-r1"),
     )
     text = terminal_text(build_run_report(done, None, "EUR"), width=300)
     assert f"Published marts (what BI tools read): {published}" in text
+    assert "Release with Parquet files and manifest.json: /w/published.releases/20261201T120000.000000Z-r1" in text
+    assert (
+        f"**Marts published:** yes (`{published}`, release `/w/published.releases/20261201T120000.000000Z-r1`)"
+        in render_markdown(build_run_report(done, None, "EUR"))
+    )
     assert "dbt build: 0 models built, 0 seeds, 0 tests passed, 0 warned, 0 failed (0.0 s); incremental" in text
     assert "Great Expectations: passed\n" in text
     same = run_summary(published, load=LoadReport(files=[load_report().files[2]]), up_to_date=True)
