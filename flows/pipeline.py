@@ -19,7 +19,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import dbt_artifacts, ingest, locking, publish, resilience, transform, validation
+from flows import dbt_artifacts, freshness, ingest, locking, publish, resilience, transform, validation
 from flows.config import Paths
 from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
@@ -40,6 +40,8 @@ class RunSummary:
     up_to_date: bool = False
     error: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    #: export entities whose newest load is older than their freshness vars (flows/freshness.py)
+    stale: list[freshness.EntityFreshness] = field(default_factory=list)
     #: what the run ends with, built once by the flow (the artifact; `python -m flows run` prints it)
     report: RunReport | None = None
 
@@ -170,13 +172,29 @@ def customer_value_pipeline(
     )
     try:
         with locking.warehouse_lock(get_run_logger()):
-            run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
+            try:
+                run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
+            finally:
+                _check_freshness(summary)
     except Exception as exc:
         summary.error = one_line(exc, with_type=True)
         _report(summary)
         raise
     _report(summary)
     return summary
+
+
+def _check_freshness(summary: RunSummary) -> None:
+    """Which export entities are stale, with the freshness vars of the last build (none before the
+    first build); never fails the run."""
+    built_vars = dbt_artifacts.manifest_vars(summary.paths.dbt_target) or {}
+    try:
+        summary.stale = freshness.stale_entities(summary.paths.warehouse, built_vars)
+    except duckdb.Error as exc:
+        get_run_logger().warning("could not check the freshness of the exports: %s", exc)
+        return
+    for entity in summary.stale:
+        get_run_logger().warning(entity.describe())
 
 
 def _report(summary: RunSummary) -> None:

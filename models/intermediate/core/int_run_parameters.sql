@@ -33,6 +33,18 @@
     'concentration_target_revenue_share': 'double',
     'value_share_decimals': 'integer',
     'acquisition_revenue_months': 'integer',
+    'freshness_customers_warn_days': 'integer',
+    'freshness_customers_error_days': 'integer',
+    'freshness_orders_warn_days': 'integer',
+    'freshness_orders_error_days': 'integer',
+    'freshness_contacts_warn_days': 'integer',
+    'freshness_contacts_error_days': 'integer',
+    'freshness_survey_responses_warn_days': 'integer',
+    'freshness_survey_responses_error_days': 'integer',
+    'freshness_marketing_spend_warn_days': 'integer',
+    'freshness_marketing_spend_error_days': 'integer',
+    'exposure_owner_name': 'varchar',
+    'exposure_owner_email': 'varchar',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {
