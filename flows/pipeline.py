@@ -175,7 +175,7 @@ def customer_value_pipeline(
             try:
                 run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds)
             finally:
-                _check_freshness(summary)
+                check_freshness(summary, get_run_logger())
     except Exception as exc:
         summary.error = one_line(exc, with_type=True)
         _report(summary)
@@ -184,17 +184,17 @@ def customer_value_pipeline(
     return summary
 
 
-def _check_freshness(summary: RunSummary) -> None:
-    """Which export entities are stale, with the freshness vars of the last build (none before the
-    first build); never fails the run."""
+def check_freshness(summary: RunSummary, logger: Any) -> None:
+    """Which export entities are stale (summary.stale, logged), with the freshness vars of the last
+    build (none before the first build); never fails the run."""
     built_vars = dbt_artifacts.manifest_vars(summary.paths.dbt_target) or {}
     try:
         summary.stale = freshness.stale_entities(summary.paths.warehouse, built_vars)
     except duckdb.Error as exc:
-        get_run_logger().warning("could not check the freshness of the exports: %s", exc)
+        logger.warning("could not check the freshness of the exports: %s", exc)
         return
     for entity in summary.stale:
-        get_run_logger().warning(entity.describe())
+        logger.warning(entity.describe())
 
 
 def _report(summary: RunSummary) -> None:

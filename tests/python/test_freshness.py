@@ -5,6 +5,7 @@ the same vars and the same verdict."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -110,8 +111,13 @@ def test_dbt_source_freshness_from_the_repository_root_agrees(copy_run, tmp_path
         "marketing_spend": "pass",
         "survey_responses": "pass",
     }
-    from flows.dbt_artifacts import manifest_vars
+    # the run's check: the same verdict with the build's vars, in the summary and its artifact
+    from flows.ingest import LoadReport
+    from flows.pipeline import RunSummary, check_freshness
+    from flows.summary.report import build_run_report
 
-    built_vars = manifest_vars(paths.dbt_target)
-    assert built_vars is not None
-    assert [(f.entity, f.status) for f in stale_entities(paths.warehouse, built_vars)] == [("orders", "warn")]
+    summary = RunSummary(run_id="run-1", paths=paths, load=LoadReport())
+    check_freshness(summary, logging.getLogger(__name__))
+    assert [(f.entity, f.status) for f in summary.stale] == [("orders", "warn")]
+    markdown = render_markdown(build_run_report(summary, None, "EUR"))
+    assert "- **orders exports are stale (warn): the newest was loaded " in markdown
