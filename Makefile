@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: help install run test test-fast lint format exports build clean benchmark serve
+.PHONY: help install run test test-fast lint format exports build metrics freshness clean benchmark serve
 
 help:
 	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
@@ -22,6 +22,9 @@ help:
 	@echo "make lint       ruff (lint + format check) and sqlfluff on the dbt project; make format fixes"
 	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
 	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
+	@echo "make metrics    MetricFlow on the build warehouse: METRICS=$(METRICS) by GROUP_BY=$(GROUP_BY),"
+	@echo "                or SAVED_QUERY=audit_figures_by_year (models/semantic/; after make run)"
+	@echo "make freshness  dbt source freshness of the loaded exports (vars freshness_*)"
 	@echo "make serve      serve the nightly, intraday and full-refresh Prefect deployments (starts a local"
 	@echo "                Prefect server on 127.0.0.1:4200 unless PREFECT_API_URL is set; Ctrl-C stops)"
 	@echo "make benchmark  time a full, an incremental and a nothing-new run at 1M orders (see README;"
@@ -72,6 +75,19 @@ format: install
 
 build: install
 	$(VENV)/bin/dbt build
+
+# MetricFlow (models/semantic/) on the build warehouse (CVW_WAREHOUSE, default warehouse/customer_value.duckdb):
+# `dbt parse` writes target/semantic_manifest.json, which mf reads; the time spine is built by make run.
+METRICS ?= revenue,net_new_customers
+GROUP_BY ?= metric_time__year
+metrics: install
+	$(VENV)/bin/dbt parse --quiet
+	$(if $(SAVED_QUERY),$(VENV)/bin/mf query --saved-query $(SAVED_QUERY) --decimals 2,\
+		$(VENV)/bin/mf query --metrics $(METRICS) --group-by $(GROUP_BY) --order $(GROUP_BY) --decimals 2)
+
+# How old the newest load of each export entity is (warn / error after the vars freshness_* days).
+freshness: install
+	$(VENV)/bin/dbt source freshness
 
 # Schedules and paths: NIGHTLY_CRON, INTRADAY_CRON, TIMEZONE (or $CVW_*), EXPORTS; see README "Scheduling with Prefect".
 serve: install

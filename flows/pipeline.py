@@ -23,7 +23,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import dbt_artifacts, file_lock, ingest, locking, publish, resilience, transform, validation
+from flows import dbt_artifacts, file_lock, freshness, ingest, locking, publish, resilience, transform, validation
 from flows.config import Paths, settings
 from flows.errors import one_line
 from flows.summary.artifact import publish_run_artifact
@@ -46,6 +46,8 @@ class RunSummary:
     up_to_date: bool = False
     error: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
+    #: export entities whose newest load is older than their freshness vars (flows/freshness.py)
+    stale: list[freshness.EntityFreshness] = field(default_factory=list)
     #: what the run ends with, built once by the flow (the artifact; `python -m flows run` prints it)
     report: RunReport | None = None
 
@@ -225,13 +227,29 @@ def customer_value_pipeline(
     )
     try:
         with locking.warehouse_lock(get_run_logger()):
-            run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds, csv=csv)
+            try:
+                run_pipeline(paths, full_refresh=full_refresh, summary=summary, settle_seconds=settle_seconds, csv=csv)
+            finally:
+                check_freshness(summary, get_run_logger())
     except Exception as exc:
         summary.error = one_line(exc, with_type=True)
         _report(summary)
         raise
     _report(summary)
     return summary
+
+
+def check_freshness(summary: RunSummary, logger: Any) -> None:
+    """Which export entities are stale (summary.stale, logged), with the freshness vars of the last
+    build (none before the first build); never fails the run."""
+    built_vars = dbt_artifacts.manifest_vars(summary.paths.dbt_target) or {}
+    try:
+        summary.stale = freshness.stale_entities(summary.paths.warehouse, built_vars)
+    except duckdb.Error as exc:
+        logger.warning("could not check the freshness of the exports: %s", exc)
+        return
+    for entity in summary.stale:
+        logger.warning(entity.describe())
 
 
 def _report(summary: RunSummary) -> None:

@@ -59,6 +59,8 @@ def _load(load: LoadFacts) -> list[str]:
     ]
     if load.not_exported:
         lines += [f"- {cell(line)}" for line in load.not_exported] + [""]
+    if load.stale:
+        lines += [f"- **{cell(line)}**" for line in load.stale] + [""]
     if load.files:
         lines += [
             "| file | entity | status | read | loaded | quarantined | note |",

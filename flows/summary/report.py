@@ -40,6 +40,8 @@ class LoadFacts:
     rows_quarantined: int = 0
     #: "no survey_responses exports: ... are empty", one per entity the company does not export
     not_exported: list[str] = field(default_factory=list)
+    #: "orders exports are stale (warn): the newest was loaded ...", one per stale entity (flows/freshness.py)
+    stale: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -141,7 +143,7 @@ def build_run_report(summary: RunSummary, published: Path | None, reporting_curr
         warehouse=summary.paths.warehouse,
         exports=summary.paths.exports,
         published_file=summary.paths.published,
-        load=_load_facts(summary.load) if summary.load is not None else None,
+        load=_load_facts(summary.load, [e.describe() for e in summary.stale]) if summary.load is not None else None,
         dbt=_dbt_facts(summary.dbt) if summary.dbt is not None else None,
         validation=_validation_facts(summary.validation) if summary.validation is not None else None,
         published=summary.published,
@@ -180,7 +182,7 @@ def not_exported_lines(entities: list[str]) -> list[str]:
     return lines
 
 
-def _load_facts(load: LoadReport) -> LoadFacts:
+def _load_facts(load: LoadReport, stale: list[str] | None = None) -> LoadFacts:
     files = [
         FileLine(f.file_name, f.entity, f.status, f.rows_read, f.rows_loaded, f.rows_quarantined, f.message)
         for f in load.files
@@ -193,6 +195,7 @@ def _load_facts(load: LoadReport) -> LoadFacts:
         rows_loaded=load.rows_loaded,
         rows_quarantined=load.rows_quarantined,
         not_exported=not_exported_lines(load.not_exported),
+        stale=list(stale or []),
     )
 
 

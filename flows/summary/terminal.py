@@ -71,6 +71,8 @@ def print_run_lines(report: RunReport, console: Console) -> None:
             console.print(f"[yellow]Quarantined rows and their reasons: table raw.quarantine in {report.warehouse}[/]")
         for line in load.not_exported:
             console.print(f"[yellow]{line}[/]", highlight=False)
+        for line in load.stale:
+            console.print(f"[{'red' if '(error)' in line else 'yellow'}]{line}[/]", highlight=False)
     if report.dbt is not None:
         console.print(dbt_line(report.dbt))
         for node in report.dbt.warned:

@@ -276,6 +276,7 @@ FILE_ORDER = (
     "test_retries_and_artifacts.py",
     "test_plausibility_gates.py",
     "test_concurrent_runs.py",
+    "test_freshness.py",
 )
 
 

@@ -40,6 +40,18 @@
     'max_periods_per_grain': 'integer',
     'min_revenue_per_order': 'decimal(18, 2)',
     'max_revenue_per_order': 'decimal(18, 2)',
+    'freshness_customers_warn_days': 'integer',
+    'freshness_customers_error_days': 'integer',
+    'freshness_orders_warn_days': 'integer',
+    'freshness_orders_error_days': 'integer',
+    'freshness_contacts_warn_days': 'integer',
+    'freshness_contacts_error_days': 'integer',
+    'freshness_survey_responses_warn_days': 'integer',
+    'freshness_survey_responses_error_days': 'integer',
+    'freshness_marketing_spend_warn_days': 'integer',
+    'freshness_marketing_spend_error_days': 'integer',
+    'exposure_owner_name': 'varchar',
+    'exposure_owner_email': 'varchar',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {
