@@ -265,10 +265,13 @@ def retention(ctx: Context) -> Section:
         alt.Chart(data)
         .mark_rect()
         .encode(
-            x=alt.X("k:O", title="months since acquisition", axis=alt.Axis(labelAngle=0, values=list(range(0, 200, 6)))),
+            x=alt.X(
+                "k:O", title="months since acquisition", axis=alt.Axis(labelAngle=0, values=list(range(0, 200, 6)))
+            ),
             y=alt.Y("cohort:O", title="cohort (month of first order)", axis=alt.Axis(values=_every(data["cohort"], 6))),
-            color=alt.Color("retention_rate:Q", title="retention", scale=alt.Scale(scheme="blues"),
-                            legend=alt.Legend(format=SHARE)),  # fmt: skip
+            color=alt.Color(
+                "retention_rate:Q", title="retention", scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=SHARE)
+            ),  # fmt: skip
             tooltip=["cohort:O", "k:O", alt.Tooltip("retention_rate:Q", format=".1%"), "cohort_size:Q"],
         )
         .properties(width=WIDTH, height=max(HEIGHT, 6 * data["cohort"].nunique()))
@@ -294,7 +297,9 @@ def cumulative_revenue(ctx: Context) -> Section:
         "Cumulative revenue per customer, by channel",
         "Which channel brings customers who spend? Revenue since acquisition per acquired customer.",
         "acquisition_cohorts",
-        definitions=ctx.define("acquisition_cohorts", "cumulative_revenue", "cohort_size", "cumulative_revenue_per_customer"),
+        definitions=ctx.define(
+            "acquisition_cohorts", "cumulative_revenue", "cohort_size", "cumulative_revenue_per_customer"
+        ),
     )
     # the cohorts that have reached month k, pooled per channel: their cumulative revenue over their size
     data = _frame(
@@ -314,7 +319,9 @@ def cumulative_revenue(ctx: Context) -> Section:
         .mark_line()
         .encode(
             x=alt.X("k:Q", title="months since acquisition"),
-            y=alt.Y("revenue_per_customer:Q", title="cumulative revenue per customer", axis=alt.Axis(format=MONEY_WHOLE)),
+            y=alt.Y(
+                "revenue_per_customer:Q", title="cumulative revenue per customer", axis=alt.Axis(format=MONEY_WHOLE)
+            ),
             color=alt.Color("channel:N", title="channel"),
             strokeWidth=alt.condition(alt.datum.channel == "all", alt.value(3), alt.value(1.5)),
             tooltip=["channel:N", "k:Q", alt.Tooltip("revenue_per_customer:Q", format=MONEY), "customers:Q"],
@@ -368,9 +375,8 @@ def nps_trend(ctx: Context) -> Section:
     reading = f"Latest complete month: NPS {ctx.fmt.signed(last['nps'], 1)} ± {ctx.fmt.number(last['nps_margin_of_error'], 1)}"
     if previous is not None:
         overlap = last["nps_ci_low"] <= previous["nps_ci_high"] and previous["nps_ci_low"] <= last["nps_ci_high"]
-        reading += (
-            f"; the month before {ctx.fmt.signed(previous['nps'], 1)}: "
-            + ("the intervals overlap, the change is within the margin." if overlap else "the intervals do not overlap.")
+        reading += f"; the month before {ctx.fmt.signed(previous['nps'], 1)}: " + (
+            "the intervals overlap, the change is within the margin." if overlap else "the intervals do not overlap."
         )
     section.reading = reading
     return section
@@ -445,11 +451,17 @@ def satisfaction_vs_loyalty(ctx: Context) -> Section:
         alt.Chart(long)
         .mark_bar()
         .encode(
-            y=alt.Y("category:N", title=None, sort=["promoter", "passive", "detractor", "easy", "neutral", "hard",
-                                                    "satisfied", "dissatisfied"]),  # fmt: skip
+            y=alt.Y(
+                "category:N",
+                title=None,
+                sort=["promoter", "passive", "detractor", "easy", "neutral", "hard", "satisfied", "dissatisfied"],
+            ),  # fmt: skip
             x=alt.X("share:Q", stack="normalize", title="share of answers", axis=alt.Axis(format=SHARE)),
-            color=alt.Color("outcome:N", scale=alt.Scale(domain=["bought again", "lapsed"], range=["#54a24b", "#e45756"]),
-                            title=None),  # fmt: skip
+            color=alt.Color(
+                "outcome:N",
+                scale=alt.Scale(domain=["bought again", "lapsed"], range=["#54a24b", "#e45756"]),
+                title=None,
+            ),  # fmt: skip
             tooltip=["score:N", "category:N", "outcome:N", alt.Tooltip("share:Q", format=".1%"), "answers:Q"],
         )
         .properties(width=WIDTH - 120, height=70)
@@ -500,8 +512,11 @@ def service_effort(ctx: Context) -> Section:
             x=alt.X("yearmonth(contact_month):T", title="month of contact"),
             y=alt.Y("repurchase_rate:Q", title="bought again within W days", axis=alt.Axis(format=SHARE)),
             color=alt.Color("contact:N", scale=alt.Scale(domain=["easy", "effortful"], range=["#54a24b", "#e45756"])),
-            tooltip=[alt.Tooltip("yearmonth(contact_month):T", title="month"), "contact:N",
-                     alt.Tooltip("repurchase_rate:Q", format=".1%")],
+            tooltip=[
+                alt.Tooltip("yearmonth(contact_month):T", title="month"),
+                "contact:N",
+                alt.Tooltip("repurchase_rate:Q", format=".1%"),
+            ],
         )  # fmt: skip
         .properties(width=WIDTH, height=HEIGHT)
     )
@@ -537,7 +552,9 @@ def persona_mix(ctx: Context) -> Section:
         return section
     long = data.melt(id_vars=["persona", "persona_order", "customers"], value_vars=["customer_share", "revenue_12m_share"],
                      var_name="share_of", value_name="share")  # fmt: skip
-    long["share_of"] = long["share_of"].map({"customer_share": "customers", "revenue_12m_share": "revenue, last 12 months"})
+    long["share_of"] = long["share_of"].map(
+        {"customer_share": "customers", "revenue_12m_share": "revenue, last 12 months"}
+    )
     chart = (
         alt.Chart(long)
         .mark_bar()
@@ -580,8 +597,12 @@ def persona_transitions(ctx: Context) -> Section:
         x=alt.X("to_persona:N", title="persona now"), y=alt.Y("from_persona:N", title="persona the month before")
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("share_of_from_persona:Q", title="share of row", scale=alt.Scale(scheme="greens"),
-                        legend=alt.Legend(format=SHARE)),  # fmt: skip
+        color=alt.Color(
+            "share_of_from_persona:Q",
+            title="share of row",
+            scale=alt.Scale(scheme="greens"),
+            legend=alt.Legend(format=SHARE),
+        ),  # fmt: skip
         tooltip=["from_persona:N", "to_persona:N", "customers:Q", alt.Tooltip("share_of_from_persona:Q", format=".1%")],
     )
     text = base.mark_text(fontSize=11).encode(text=alt.Text("customers:Q", format=",.0f"))
@@ -594,7 +615,9 @@ def persona_transitions(ctx: Context) -> Section:
         )
     else:
         stayed = data[data["from_persona"] == data["to_persona"]]["customers"].sum()
-        section.reading = f"In {month:%Y-%m} {ctx.fmt.share(stayed / data['customers'].sum(), 0)} of customers kept their persona."
+        section.reading = (
+            f"In {month:%Y-%m} {ctx.fmt.share(stayed / data['customers'].sum(), 0)} of customers kept their persona."
+        )
     return section
 
 
@@ -652,7 +675,9 @@ def lorenz(ctx: Context) -> Section:
         return section
     points = _frame(ctx, LORENZ_SQL)
     labels = {
-        r["year"]: f"{r['year']}: top 20 % {ctx.fmt.share(r['top_20_pct_revenue_share'])}, Gini {ctx.fmt.number(r['gini_coefficient'], 2)}"
+        r[
+            "year"
+        ]: f"{r['year']}: top 20 % {ctx.fmt.share(r['top_20_pct_revenue_share'])}, Gini {ctx.fmt.number(r['gini_coefficient'], 2)}"
         for _, r in figures.iterrows()
     }
     points["year_label"] = points["year"].map(labels)
@@ -663,11 +688,17 @@ def lorenz(ctx: Context) -> Section:
             x=alt.X("customer_share:Q", title="customers, ranked by revenue (bottom x %)", axis=alt.Axis(format=SHARE)),
             y=alt.Y("revenue_share:Q", title="share of the year's revenue", axis=alt.Axis(format=SHARE)),
             color=alt.Color("year_label:N", title="year", sort=list(labels.values())),
-            tooltip=["year:N", alt.Tooltip("customer_share:Q", format=".0%"), alt.Tooltip("revenue_share:Q", format=".1%")],
+            tooltip=[
+                "year:N",
+                alt.Tooltip("customer_share:Q", format=".0%"),
+                alt.Tooltip("revenue_share:Q", format=".1%"),
+            ],
         )
     )
-    equality = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(color="#999", strokeDash=[4, 4]).encode(
-        x="x:Q", y="y:Q"
+    equality = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(color="#999", strokeDash=[4, 4])
+        .encode(x="x:Q", y="y:Q")
     )
     # 80/20: the top 20 % bring 80 % (the bottom 80 % bring 20 %); 60/40 the same for 40 % and 60 %
     rules = pd.DataFrame({"x": [0.8, 0.6], "y": [0.2, 0.4], "label": ["80/20", "60/40"]})
@@ -743,7 +774,10 @@ def clv_distribution(ctx: Context) -> Section | None:
     if not ctx.marts.has(mart):
         return None
     section = Section(
-        "chart-clv", "Customer lifetime value", "What is a customer worth? The distribution of CLV over customers.", mart
+        "chart-clv",
+        "Customer lifetime value",
+        "What is a customer worth? The distribution of CLV over customers.",
+        mart,
     )
     columns = ctx.marts.columns(mart)
     value = _value_column(columns, "clv", "customer_lifetime_value", "predicted_clv", "lifetime_value")
@@ -813,12 +847,27 @@ SECTIONS: list[tuple[str, list[SectionBuilder]]] = [
         "Customer value",
         [
             clv_distribution,
-            lambda ctx: table_section(ctx, "customer_equity", "table-customer-equity", "Customer equity",
-                                      "What is the whole base worth: the sum of its customers' lifetime values."),
-            lambda ctx: table_section(ctx, "clv_by_channel", "table-clv-cac", "CLV / CAC per channel",
-                                      "Which channels win customers worth more than they cost?"),
-            lambda ctx: table_section(ctx, "clv_holdout_validation", "table-clv-holdout", "The model's holdout check",
-                                      "Did the model predict the held-out period?"),
+            lambda ctx: table_section(
+                ctx,
+                "customer_equity",
+                "table-customer-equity",
+                "Customer equity",
+                "What is the whole base worth: the sum of its customers' lifetime values.",
+            ),
+            lambda ctx: table_section(
+                ctx,
+                "clv_by_channel",
+                "table-clv-cac",
+                "CLV / CAC per channel",
+                "Which channels win customers worth more than they cost?",
+            ),
+            lambda ctx: table_section(
+                ctx,
+                "clv_holdout_validation",
+                "table-clv-holdout",
+                "The model's holdout check",
+                "Did the model predict the held-out period?",
+            ),
         ],
     ),  # fmt: skip
 ]

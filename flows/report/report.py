@@ -78,7 +78,9 @@ def _equity_line(marts: PublishedMarts, fmt: NumberFormat) -> str:
     if not marts.has("customer_equity"):
         return ""
     columns = marts.columns("customer_equity")
-    column = next((c for c in columns if c == "customer_equity"), None) or next((c for c in columns if "equity" in c), None)
+    column = next((c for c in columns if c == "customer_equity"), None) or next(
+        (c for c in columns if "equity" in c), None
+    )
     if column is None:
         return ""
     value = marts.con.sql(f'select sum("{column}") from marts.customer_equity').fetchall()[0][0]

@@ -56,7 +56,9 @@ LOCAL_COPIES = {
     ),
     "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "css/fontawesome-6.6.0.min.css",
 }
-DROPPED_STYLESHEETS = ("https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",)
+DROPPED_STYLESHEETS = (
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css",
+)
 VEGA_SCRIPTS = (
     "https://cdn.jsdelivr.net/npm/vega@5",
     "https://cdn.jsdelivr.net/npm/vega-lite@5",
@@ -97,7 +99,11 @@ def rewrite_page(html: str, page: Path, site: Path) -> tuple[str, bool]:
     for index, url in enumerate(VEGA_SCRIPTS):
         # one bundle holds all three (in place of the first), or none when nothing is drawn
         html = _tag_with(url).sub(bundle if draws_chart and index == 0 else "", html)
-    logo = f'<img src="{_relative(page, site, LOCAL_LOGO)}" alt="Great Expectations">' if (site / LOCAL_LOGO).is_file() else ""
+    logo = (
+        f'<img src="{_relative(page, site, LOCAL_LOGO)}" alt="Great Expectations">'
+        if (site / LOCAL_LOGO).is_file()
+        else ""
+    )
     html = LOGO.sub(logo, html)
     return html, draws_chart
 

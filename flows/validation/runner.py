@@ -10,7 +10,8 @@ and then, in one ephemeral GX Data Context:
 - one Expectation Suite per mart (`<mart>_suite`), one Validation Definition and one Checkpoint
   per suite, run with the mart's DataFrame as batch parameter;
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
-  none when `docs_dir` is None.
+  none when `docs_dir` is None; rewritten to load only local copies of their scripts and styles
+  (flows.validation.offline_docs), so that they render without a network.
 
 The entities the company does not export at all (raw.load_manifest,
 flows.ingest.entities_without_exports) are read too: a suite whose mart is built from one of them
@@ -35,6 +36,7 @@ from typing import Any
 from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
 from flows.validation.common import MAX_ROWS_PARAMETER, MIN_ROWS_PARAMETER
+from flows.validation.offline_docs import make_offline
 from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
 from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
 from flows.validation.report import FailedExpectation, SuiteResult, ValidationReport
@@ -404,6 +406,9 @@ def validate_warehouse(warehouse: Path, docs_dir: Path | None) -> ValidationRepo
             try:
                 context.build_data_docs(site_names=[DATA_DOCS_SITE])
                 report.data_docs_index = Path(docs_dir) / "index.html"
+                # GX's pages load their scripts and styles from CDNs: point them at local copies
+                for remote in make_offline(Path(docs_dir)):
+                    logger.warning("Data Docs still load from the network: %s", remote)
             except Exception as exc:  # the validation results stand; only the docs are missing
                 logger.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, exc)
     # in registration order
