@@ -803,9 +803,10 @@ def clv_distribution(ctx: Context) -> Section | None:
     return section
 
 
-def table_section(ctx: Context, mart: str, chart_id: str, title: str, question: str) -> Section | None:
-    """A small mart shown as a table (customer equity, CLV / CAC, the holdout check)."""
-    if not ctx.marts.has(mart):
+def table_section(ctx: Context, marts: tuple[str, ...], chart_id: str, title: str, question: str) -> Section | None:
+    """The first published of `marts` shown as a table (customer equity, CLV / CAC, the holdout check)."""
+    mart = next((m for m in marts if ctx.marts.has(m)), None)
+    if mart is None:
         return None
     section = Section(chart_id, title, question, mart)
     columns = ctx.marts.columns(mart)

@@ -11,7 +11,7 @@ and then, in one ephemeral GX Data Context:
   per suite, run with the mart's DataFrame as batch parameter;
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
   none when `docs_dir` is None; rewritten to load only local copies of their scripts and styles
-  (flows.validation.offline_docs), so that they render without a network.
+  (flows.data_docs), so that they render without a network.
 
 The entities the company does not export at all (raw.load_manifest,
 flows.ingest.entities_without_exports) are read too: a suite whose mart is built from one of them
@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.data_docs import make_offline
 from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
 from flows.validation.common import MAX_ROWS_PARAMETER, MIN_ROWS_PARAMETER
-from flows.validation.offline_docs import make_offline
 from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
 from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
 from flows.validation.report import FailedExpectation, SuiteResult, ValidationReport

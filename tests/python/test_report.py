@@ -1,4 +1,4 @@
-"""The customer report (flows/report) and the offline Data Docs (flows/validation/offline_docs.py).
+"""The customer report (flows/report) and the offline Data Docs (flows/data_docs/offline.py).
 
 The figures are checked against the published marts of the session's sample run; the rendering in a
 real headless Chromium (Debian's `chromium`, driven by Playwright without a browser download): no
@@ -15,13 +15,13 @@ import duckdb
 import pytest
 
 from flows.config import Paths
+from flows.data_docs.offline import make_offline, remote_references, rewrite_page
 from flows.dbt_artifacts import manifest_vars
 from flows.report import render_report, write_report
 from flows.report.charts import MIN_DRAWN
 from flows.report.data import PublishedMarts
 from flows.report.numbers import NumberFormat
 from flows.report.statement import STATEMENT_FIGURES, build_statement, period_label
-from flows.validation.offline_docs import make_offline, remote_references, rewrite_page
 
 CHROMIUM = Path("/usr/lib/chromium/chromium")
 
@@ -70,9 +70,11 @@ def test_an_unknown_locale_is_an_error() -> None:
 
 def test_data_docs_templates_load_nothing_from_the_network_after_the_rewrite(tmp_path: Path) -> None:
     """GX's own page templates, rewritten: no CDN address is left (a GX upgrade adding one fails here)."""
-    import great_expectations
+    import importlib.util
 
-    templates = Path(great_expectations.__file__).parent / "render" / "view" / "templates"
+    # GX's package folder, without importing GX (seconds)
+    package = Path(importlib.util.find_spec("great_expectations").submodule_search_locations[0])
+    templates = package / "render" / "view" / "templates"
     site = tmp_path / "site"
     page = site / "validations" / "suite" / "run" / "page.html"
     for name in ("page.j2", "index_page.j2", "page_minimal.j2", "js_script_imports.j2"):
@@ -155,6 +157,28 @@ def test_an_empty_mart_says_which_export_is_missing(copy_run, tmp_path: Path) ->
         assert by_id[chart_id].empty_reason.startswith("no survey_responses exports: marts."), chart_id
     assert html.count('data-empty="true"') == 3
     assert "chart-nps" not in html.split("const charts =")[1].split(";")[0]
+
+
+def test_customer_value_sections_appear_when_their_marts_are_published(copy_run) -> None:
+    paths = copy_run()
+    with duckdb.connect(str(paths.published)) as con:
+        con.execute(
+            """create table marts.customer_lifetime_value as
+               select customer_id, acquisition_channel, 100.0 + 10 * (row_number() over (order by customer_id) % 5) as clv
+               from marts.customers where is_customer"""
+        )
+        con.execute("create table marts.customer_equity as select 1234.5::decimal(18, 2) as customer_equity")
+        con.execute("create table marts.clv_holdout_validation as select 0.5 as mean_absolute_error, 3 as customers")
+    html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
+    by_id = {s.chart_id: s for s in sections}
+    assert by_id["chart-clv"].spec is not None and by_id["chart-clv"].reading.startswith("Median CLV € 120,00")
+    assert by_id["table-customer-equity"].table == [["customer_equity"], ["€\u00a01.234,50"]]
+    assert by_id["table-clv-holdout"].table == [["mean_absolute_error", "customers"], ["0,50", "3"]]
+    assert "table-clv-cac" not in by_id  # no such mart
+    assert (
+        '<p id="customer-equity"><b>Customer equity</b>: €\u00a01.234,50 (marts.customer_equity.customer_equity)</p>'
+        in html
+    )
 
 
 # --------------------------------------------------------------------------- in the browser

@@ -2,8 +2,8 @@
 
 GX's page templates load jQuery, Bootstrap, bootstrap-table, Font Awesome, a datepicker and Vega from
 CDNs, and the logo from a web bucket: offline the index shows an empty table. `make_offline` rewrites
-every page of a built site to load copies shipped with this project (`data_docs_assets/`, the exact
-versions GX's templates name, from their npm packages; licences in `data_docs_assets/licenses/`)
+every page of a built site to load copies shipped with this project (`flows/data_docs/assets/`, the exact
+versions GX's templates name, from their npm packages; licences in `assets/licenses/`)
 from the site's own `static/vendor/` folder:
 
 - each CDN script or stylesheet GX uses is replaced by its local copy (relative to the page), without
@@ -27,11 +27,11 @@ import re
 import shutil
 from pathlib import Path
 
-ASSETS_DIR = Path(__file__).resolve().parent / "data_docs_assets"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 VENDOR_DIR = Path("static") / "vendor"
 VEGA_BUNDLE = "js/vega-bundle.js"
 
-#: CDN address (as GX's templates write it) -> the local copy under data_docs_assets/
+#: CDN address (as GX's templates write it) -> the local copy under assets/
 LOCAL_COPIES = {
     "https://code.jquery.com/jquery-3.7.1.min.js": "js/jquery-3.7.1.min.js",
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": "js/popper-1.12.9.min.js",
