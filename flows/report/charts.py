@@ -32,6 +32,8 @@ MIN_DRAWN = (200, 120)
 MONEY = "$,.2f"
 MONEY_WHOLE = "$,.0f"
 SHARE = ".0%"
+#: months since acquisition the cumulative revenue curves run to
+COHORT_HORIZON = 24
 
 
 @dataclass
@@ -295,21 +297,27 @@ def cumulative_revenue(ctx: Context) -> Section:
     section = Section(
         "chart-cumulative-revenue",
         "Cumulative revenue per customer, by channel",
-        "Which channel brings customers who spend? Revenue since acquisition per acquired customer.",
+        "Which channel brings customers who spend? Revenue since acquisition per acquired customer, over the "
+        f"cohorts that are at least {COHORT_HORIZON} months old.",
         "acquisition_cohorts",
         definitions=ctx.define(
             "acquisition_cohorts", "cumulative_revenue", "cohort_size", "cumulative_revenue_per_customer"
         ),
     )
-    # the cohorts that have reached month k, pooled per channel: their cumulative revenue over their size
+    # a fixed set of cohorts per channel, those whose month HORIZON is complete, pooled: their cumulative
+    # revenue over their size (cohorts too young to have reached it would bend the curves down)
     data = _frame(
         ctx,
-        """select acquisition_channel as channel, months_since_acquisition as k,
-                  sum(cumulative_revenue) / nullif(sum(cohort_size), 0) as revenue_per_customer,
+        f"""with mature as (
+               select cohort_month, acquisition_channel from marts.acquisition_cohorts
+               where months_since_acquisition = {COHORT_HORIZON} and is_complete and cohort_size > 0
+           )
+           select acquisition_channel as channel, months_since_acquisition as k,
+                  sum(cumulative_revenue) / sum(cohort_size) as revenue_per_customer,
                   sum(cohort_size) as customers
-           from marts.acquisition_cohorts
-           where months_since_acquisition <= 24 and cohort_size > 0
-           group by all having sum(cohort_size) > 0 order by channel, k""",
+           from marts.acquisition_cohorts inner join mature using (cohort_month, acquisition_channel)
+           where months_since_acquisition <= {COHORT_HORIZON}
+           group by all order by channel, k""",
     )
     if data.empty:
         section.empty_reason = ctx.empty_reason(section.mart)
@@ -333,7 +341,7 @@ def cumulative_revenue(ctx: Context) -> Section:
     if not at12.empty:
         best, worst = at12.iloc[-1], at12.iloc[0]
         section.reading = (
-            f"After 12 months a customer from {best['channel']} has brought {ctx.fmt.money(best['revenue_per_customer'])}, "
+            f"After 12 months a customer from {best['channel']} had brought {ctx.fmt.money(best['revenue_per_customer'])}, "
             f"one from {worst['channel']} {ctx.fmt.money(worst['revenue_per_customer'])}."
         )
     return section

@@ -169,9 +169,15 @@ def test_customer_value_sections_appear_when_their_marts_are_published(copy_run)
         )
         con.execute("create table marts.customer_equity as select 1234.5::decimal(18, 2) as customer_equity")
         con.execute("create table marts.clv_holdout_validation as select 0.5 as mean_absolute_error, 3 as customers")
+        n, mean = con.execute("select count(*), avg(clv) from marts.customer_lifetime_value").fetchall()[0]
     html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
     by_id = {s.chart_id: s for s in sections}
-    assert by_id["chart-clv"].spec is not None and by_id["chart-clv"].reading.startswith("Median CLV € 120,00")
+    fmt = NumberFormat.for_locale("nl-NL", "EUR")
+    assert by_id["chart-clv"].spec is not None
+    assert (
+        by_id["chart-clv"].reading
+        == f"Median CLV €\u00a0120,00; the mean {fmt.money(mean)} over {fmt.count(n)} customers."
+    )
     assert by_id["table-customer-equity"].table == [["customer_equity"], ["€\u00a01.234,50"]]
     assert by_id["table-clv-holdout"].table == [["mean_absolute_error", "customers"], ["0,50", "3"]]
     assert "table-clv-cac" not in by_id  # no such mart
