@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import altair as alt
@@ -843,6 +844,28 @@ def _cell(fmt: NumberFormat, name: str, value: Any) -> str:
     return str(value.date() if hasattr(value, "date") and callable(value.date) and hasattr(value, "hour") else value)
 
 
+#: the customer-value marts shown as tables when published (the first published name of `marts`)
+VALUE_TABLES: list[dict[str, Any]] = [
+    {
+        "marts": ("customer_equity",),
+        "chart_id": "table-customer-equity",
+        "title": "Customer equity",
+        "question": "What is the whole base worth: the sum of its customers' lifetime values.",
+    },
+    {
+        "marts": ("clv_cac", "clv_by_channel", "customer_value_by_channel"),
+        "chart_id": "table-clv-cac",
+        "title": "CLV / CAC per channel",
+        "question": "Which channels win customers worth more than they cost?",
+    },
+    {
+        "marts": ("clv_holdout_validation",),
+        "chart_id": "table-clv-holdout",
+        "title": "The model's holdout check",
+        "question": "Did the model predict the held-out period?",
+    },
+]
+
 SectionBuilder = Callable[[Context], Section | None]
 
 #: the report's sections in order, grouped under headings
@@ -852,33 +875,7 @@ SECTIONS: list[tuple[str, list[SectionBuilder]]] = [
     ("Voice of the customer", [nps_trend, ces_csat, satisfaction_vs_loyalty, service_effort]),
     ("Personas", [persona_mix, persona_transitions]),
     ("Revenue and acquisition", [lorenz, acquisition_cost]),
-    (
-        "Customer value",
-        [
-            clv_distribution,
-            lambda ctx: table_section(
-                ctx,
-                "customer_equity",
-                "table-customer-equity",
-                "Customer equity",
-                "What is the whole base worth: the sum of its customers' lifetime values.",
-            ),
-            lambda ctx: table_section(
-                ctx,
-                "clv_by_channel",
-                "table-clv-cac",
-                "CLV / CAC per channel",
-                "Which channels win customers worth more than they cost?",
-            ),
-            lambda ctx: table_section(
-                ctx,
-                "clv_holdout_validation",
-                "table-clv-holdout",
-                "The model's holdout check",
-                "Did the model predict the held-out period?",
-            ),
-        ],
-    ),  # fmt: skip
+    ("Customer value", [clv_distribution, *(partial(table_section, **table) for table in VALUE_TABLES)]),
 ]
 
 
