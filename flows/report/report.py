@@ -125,7 +125,6 @@ def render_report(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=jinja2.select_autoescape(["html", "j2"])
     )
     html = environment.get_template("report.html.j2").render(
-        lang=fmt.locale.split("-")[0],
         as_of=as_of.isoformat() if as_of else "unknown",
         run_id=publication.run_id or "unknown",
         published_at=f"{publication.published_at:%Y-%m-%d %H:%M %Z}".strip() if publication.published_at else "unknown",
