@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: help install run test test-fast lint format exports build metrics freshness clean benchmark serve
+.PHONY: help install browser run report test test-fast lint format exports build metrics freshness clean benchmark serve
 
 help:
 	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
@@ -21,6 +21,8 @@ help:
 	@echo "make test-fast  the unit tests alone (no dbt, GX or Prefect; seconds)"
 	@echo "make lint       ruff (lint + format check) and sqlfluff on the dbt project; make format fixes"
 	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
+	@echo "make report     rewrite the customer report (report/index.html beside the published file) from the"
+	@echo "                current publication (PUBLISHED=..., REPORT_DIR=... to choose; make run does it too)"
 	@echo "make build      dbt build on the existing warehouse (no load, no publish)"
 	@echo "make metrics    MetricFlow on the build warehouse: METRICS=$(METRICS) by GROUP_BY=$(GROUP_BY),"
 	@echo "                or SAVED_QUERY=audit_figures_by_year (models/semantic/; after make run)"
@@ -38,7 +40,20 @@ $(INSTALLED): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
+	@$(MAKE) --no-print-directory browser
 	@touch $(INSTALLED)
+
+# Chromium for the browser test (Playwright drives the system's Chromium; it never downloads one).
+# Installed with apt where this user may (root, apt-get present); elsewhere the test is skipped with
+# the reason, and the README says how to install it.
+CHROMIUM ?= /usr/lib/chromium/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get (for the browser test)"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "chromium could not be installed: the browser test will be skipped (see README)"; \
+	else echo "no chromium at $(CHROMIUM) and no root apt-get: the browser test will be skipped (see README)"; fi
 
 exports: install
 	$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED) --messy
@@ -48,6 +63,12 @@ run: install
 		$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED) --messy; \
 	fi
 	$(PY) -m flows run --exports $(EXPORTS)
+	$(PY) -m flows report
+
+# The customer report from the current publication (PUBLISHED: the published file; REPORT_DIR: where
+# index.html goes, default report/ beside it).
+report: install
+	$(PY) -m flows report $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(REPORT_DIR),--out "$(REPORT_DIR)")
 
 # Three pytest-xdist workers on two cores (much of a run waits: for a server, a lock, a retry), one
 # test file each at a time (module fixtures are built once); the session's sample run is shared by all

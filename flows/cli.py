@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 configure_prefect_defaults()
 
 app = typer.Typer(
-    help="Customer-value warehouse: generate sample exports, and load, build, validate and publish the marts.",
+    help="Customer-value warehouse: generate sample exports; load, build, validate and publish the marts; report them.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -168,6 +168,38 @@ def run(
     if summary.report is None:  # pragma: no cover - the flow always builds it
         fail("the run left no report")
     print_run_report(summary.report, console)
+
+
+@app.command()
+def report(
+    warehouse: BuildWarehouse = None,
+    published: PublishedFile = None,
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder to write index.html to. Default: report/ beside the published file."
+    ),
+    locale: str | None = typer.Option(
+        None, "--locale", help="Number format, e.g. nl-NL (€ 1.234,56) or en-GB. Default: the dbt var reporting_locale."
+    ),
+) -> None:
+    """Write the customer report (one self-contained HTML file, readable offline) from the published marts."""
+    from flows import dbt_artifacts
+    from flows.report import default_report_dir, write_report
+
+    paths = Paths.resolve(warehouse=warehouse, published=published)
+    if not paths.published.is_file():
+        fail(f"published file {paths.published} does not exist: run `python -m flows run` first")
+    manifest = paths.dbt_target / "manifest.json"
+    try:
+        written = write_report(
+            paths.published,
+            out or default_report_dir(paths.published),
+            dbt_manifest=manifest if manifest.is_file() else None,
+            build_vars=dbt_artifacts.manifest_vars(paths.dbt_target),
+            locale=locale,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(f"Report: {written}", highlight=False)
 
 
 def _parse_vars(text: str | None) -> dict[str, object]:

@@ -10,7 +10,8 @@ and then, in one ephemeral GX Data Context:
 - one Expectation Suite per mart (`<mart>_suite`), one Validation Definition and one Checkpoint
   per suite, run with the mart's DataFrame as batch parameter;
 - Data Docs built once into `docs_dir` (a local filesystem site; open `docs_dir/index.html`), or
-  none when `docs_dir` is None.
+  none when `docs_dir` is None; rewritten to load only local copies of their scripts and styles
+  (flows.data_docs), so that they render without a network.
 
 Before a suite runs, the warehouse is still open for two things computed in DuckDB: the frame of a
 suite with a `read` function (a bounded summary instead of the whole mart: orders), and the scan of
@@ -40,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.data_docs import make_offline
 from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
 from flows.validation.common import (
@@ -501,6 +503,9 @@ def validate_warehouse(warehouse: Path, docs_dir: Path | None) -> ValidationRepo
             try:
                 context.build_data_docs(site_names=[DATA_DOCS_SITE])
                 report.data_docs_index = Path(docs_dir) / "index.html"
+                # GX's pages load their scripts and styles from CDNs: point them at local copies
+                for remote in make_offline(Path(docs_dir)):
+                    logger.warning("Data Docs still load from the network: %s", remote)
             except Exception as exc:  # the validation results stand; only the docs are missing
                 logger.warning("building Great Expectations Data Docs in %s failed: %s", docs_dir, exc)
     # in registration order

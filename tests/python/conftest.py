@@ -273,6 +273,7 @@ FILE_ORDER = (
     "test_incremental.py",
     "test_pipeline.py",
     "test_personas_and_value.py",
+    "test_report.py",
     "test_retries_and_artifacts.py",
     "test_plausibility_gates.py",
     "test_concurrent_runs.py",

@@ -8,6 +8,7 @@
     'churn_window_days': 'integer',
     'reporting_currency': 'varchar',
     'reporting_timezone': 'varchar',
+    'reporting_locale': 'varchar',
 } -%}
 {%- set other_vars = {
     'voice_nps_promoter_min': 'integer',

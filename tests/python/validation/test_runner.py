@@ -115,6 +115,11 @@ def test_good_data_passes_and_writes_data_docs(good):
     assert report.data_docs_index.is_file()
     html = report.data_docs_index.read_text()
     assert "customer_audit_figures_suite" in html
+    # rewritten to load local copies of GX's scripts and styles (flows/data_docs): nothing from the network
+    from flows.data_docs import remote_references
+
+    assert remote_references(html) == [] and 'src="static/vendor/js/jquery-3.7.1.min.js"' in html
+    assert (docs / "static" / "vendor" / "js" / "jquery-3.7.1.min.js").is_file()
     assert report.failure_summary().startswith("all ")
 
 

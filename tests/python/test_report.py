@@ -1,0 +1,272 @@
+"""The customer report (flows/report) and the offline Data Docs (flows/data_docs/offline.py).
+
+The figures are checked against the published marts of the session's sample run; the rendering in a
+real headless Chromium (Debian's `chromium`, driven by Playwright without a browser download): no
+request leaves the file, no JavaScript error, every chart is drawn at its minimum size; the Data
+Docs index renders its table with icons, offline too. Screenshots go to the test's tmp folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.config import Paths
+from flows.data_docs.offline import make_offline, remote_references, rewrite_page
+from flows.dbt_artifacts import manifest_vars
+from flows.report import render_report, write_report
+from flows.report.charts import MIN_DRAWN
+from flows.report.data import PublishedMarts
+from flows.report.numbers import NumberFormat
+from flows.report.statement import STATEMENT_FIGURES, build_statement, period_label
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+
+#: every chart the session's sample draws (it has every export): a missing one is a failure
+SAMPLE_CHARTS = (
+    "chart-bridge",
+    "chart-active",
+    "chart-revenue-per-customer",
+    "chart-retention",
+    "chart-cumulative-revenue",
+    "chart-nps",
+    "chart-ces-csat",
+    "chart-satisfaction-loyalty",
+    "chart-service-effort",
+    "chart-persona-mix",
+    "chart-persona-transitions",
+    "chart-lorenz",
+    "chart-cac",
+)
+
+
+# --------------------------------------------------------------------------- numbers (unit)
+
+
+@pytest.mark.parametrize(
+    ("locale", "currency", "money", "share", "count"),
+    [
+        ("nl-NL", "EUR", "€\u00a01.234,56", "12,5\u00a0%", "1.234.567"),
+        ("de-DE", "EUR", "1.234,56\u00a0€", "12,5\u00a0%", "1.234.567"),
+        ("en-GB", "EUR", "€1,234.56", "12.5%", "1,234,567"),
+        ("en-US", "USD", "$1,234.56", "12.5%", "1,234,567"),
+        ("nl-NL", "CHF", "CHF\u00a01.234,56", "12,5\u00a0%", "1.234.567"),
+    ],
+)
+def test_number_formats_follow_the_locale(locale: str, currency: str, money: str, share: str, count: str) -> None:
+    fmt = NumberFormat.for_locale(locale, currency)
+    assert (fmt.money(1234.56), fmt.share(0.125), fmt.count(1234567)) == (money, share, count)
+    assert fmt.money(-0.5).startswith("-") and fmt.money(None) == "–" and fmt.signed(3) == "+3"
+    assert fmt.vega_locale()["decimal"] == fmt.decimal
+
+
+def test_an_unknown_locale_is_an_error() -> None:
+    with pytest.raises(ValueError, match="reporting_locale 'xx-YY' is not a locale"):
+        NumberFormat.for_locale("xx-YY", "EUR")
+
+
+def test_data_docs_templates_load_nothing_from_the_network_after_the_rewrite(tmp_path: Path) -> None:
+    """GX's own page templates, rewritten: no CDN address is left (a GX upgrade adding one fails here)."""
+    import importlib.util
+
+    # GX's package folder, without importing GX (seconds)
+    package = Path(importlib.util.find_spec("great_expectations").submodule_search_locations[0])
+    templates = package / "render" / "view" / "templates"
+    site = tmp_path / "site"
+    page = site / "validations" / "suite" / "run" / "page.html"
+    for name in ("page.j2", "index_page.j2", "page_minimal.j2", "js_script_imports.j2"):
+        original = (templates / name).read_text(encoding="utf-8")
+        html, draws_chart = rewrite_page(original, page, site)
+        assert remote_references(html) == [], name
+        assert not draws_chart
+        if name == "js_script_imports.j2":
+            assert remote_references(original)  # there was something to rewrite
+            assert 'src="../../../static/vendor/js/jquery-3.7.1.min.js"' in html
+            assert "integrity=" not in html and "vega" not in html
+
+
+# --------------------------------------------------------------------------- figures (sample run)
+
+
+def _manifest(paths: Paths) -> Path:
+    return paths.dbt_target / "manifest.json"
+
+
+def test_statement_shows_the_published_figures(sample_run: Paths) -> None:
+    fmt = NumberFormat.for_locale("nl-NL", "EUR")
+    with PublishedMarts(sample_run.published) as marts:
+        statement = build_statement(marts, fmt)
+    with duckdb.connect(str(sample_run.published), read_only=True) as con:
+        expected = con.execute(
+            """select period_grain, period_start, revenue, gross_new_customers, customers_end, orders
+               from marts.customer_audit_figures where is_complete and period_grain in ('year', 'quarter')
+               qualify row_number() over (partition by period_grain order by period_start desc) <= 2
+               order by period_grain desc, period_start desc"""
+        ).fetchall()
+        last_year = expected[0][1]
+        books = con.execute(
+            "select sum(amount) from marts.orders where is_completed and year(order_date) = ?", [last_year.year]
+        ).fetchall()[0][0]
+    # the last two complete years, then quarters, latest first
+    assert [c.label for c in statement.columns] == [period_label(g, start) for g, start, *_ in expected]
+    assert [g for g, *_ in expected] == ["year", "year", "quarter", "quarter"]
+    lines = dict(statement.lines)
+    labels = [label for _, label, _ in STATEMENT_FIGURES]
+    assert list(lines) == labels
+    for index, (_grain, _start, revenue, gross_new, customers_end, orders) in enumerate(expected):
+        assert lines["revenue"][index] == fmt.money(revenue)
+        assert lines["+ gross new"][index] == fmt.count(gross_new)
+        assert lines["customers at end"][index] == fmt.count(customers_end)
+        assert lines["completed orders"][index] == fmt.count(orders)
+    reconciliation = statement.reconciliation
+    assert reconciliation is not None and reconciliation.year == f"{last_year:%Y}"
+    assert reconciliation.orders_revenue == float(books) == reconciliation.statement_revenue
+    assert reconciliation.difference == 0 and reconciliation.orders_count == reconciliation.statement_orders
+
+
+def test_report_has_every_section_with_definitions(sample_run: Paths) -> None:
+    html, sections = render_report(
+        sample_run.published, dbt_manifest=_manifest(sample_run), build_vars=manifest_vars(sample_run.dbt_target)
+    )
+    drawn = [s.chart_id for s in sections if s.spec]
+    assert drawn == list(SAMPLE_CHARTS)
+    for section in sections:
+        assert section.reading, section.chart_id
+        assert section.definitions, section.chart_id  # from dbt's manifest
+    with duckdb.connect(str(sample_run.published), read_only=True) as con:
+        run_id = con.execute("select run_id from marts._publication").fetchall()[0][0]
+        as_of = con.execute("select max(as_of_date) from marts.customer_audit_figures").fetchall()[0][0]
+    assert f'<b id="run-id">{run_id}</b>' in html and f'<b id="as-of-date">{as_of:%Y-%m-%d}</b>' in html
+    assert 'id="validation-status" class="status passed"' in html
+    # nothing from the network: no address in any src or href that a browser would load
+    assert remote_references(html) == []
+
+
+def test_an_empty_mart_says_which_export_is_missing(copy_run, tmp_path: Path) -> None:
+    paths = copy_run()
+    with duckdb.connect(str(paths.published)) as con:
+        con.execute("delete from marts.survey_scores")
+        con.execute("delete from marts.satisfaction_vs_loyalty")
+    html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
+    by_id = {s.chart_id: s for s in sections}
+    for chart_id in ("chart-nps", "chart-ces-csat", "chart-satisfaction-loyalty"):
+        assert by_id[chart_id].spec is None
+        assert by_id[chart_id].empty_reason.startswith("no survey_responses exports: marts."), chart_id
+    assert html.count('data-empty="true"') == 3
+    assert "chart-nps" not in html.split("const charts =")[1].split(";")[0]
+
+
+def test_customer_value_sections_appear_when_their_marts_are_published(copy_run) -> None:
+    paths = copy_run()
+    with duckdb.connect(str(paths.published)) as con:
+        con.execute(
+            """create table marts.customer_lifetime_value as
+               select customer_id, acquisition_channel, 100.0 + 10 * (row_number() over (order by customer_id) % 5) as clv
+               from marts.customers where is_customer"""
+        )
+        con.execute("create table marts.customer_equity as select 1234.5::decimal(18, 2) as customer_equity")
+        con.execute("create table marts.clv_holdout_validation as select 0.5 as mean_absolute_error, 3 as customers")
+        n, mean = con.execute("select count(*), avg(clv) from marts.customer_lifetime_value").fetchall()[0]
+    html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
+    by_id = {s.chart_id: s for s in sections}
+    fmt = NumberFormat.for_locale("nl-NL", "EUR")
+    assert by_id["chart-clv"].spec is not None
+    assert (
+        by_id["chart-clv"].reading
+        == f"Median CLV €\u00a0120,00; the mean {fmt.money(mean)} over {fmt.count(n)} customers."
+    )
+    assert by_id["table-customer-equity"].table == [["customer_equity"], ["€\u00a01.234,50"]]
+    assert by_id["table-clv-holdout"].table == [["mean_absolute_error", "customers"], ["0,50", "3"]]
+    assert "table-clv-cac" not in by_id  # no such mart
+    assert (
+        '<p id="customer-equity"><b>Customer equity</b>: €\u00a01.234,50 (marts.customer_equity.customer_equity)</p>'
+        in html
+    )
+
+
+# --------------------------------------------------------------------------- in the browser
+
+
+class Browser:
+    """Headless Chromium that refuses and records every request that is not a local file."""
+
+    def __init__(self, playwright) -> None:
+        self.browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+
+    def open(self, url: str):
+        page = self.browser.new_page(viewport={"width": 1100, "height": 900})
+        page.network_requests, page.console_errors = [], []
+        page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+
+        def route(route) -> None:
+            if route.request.url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                page.network_requests.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+        page.goto(url, wait_until="load")
+        return page
+
+
+@pytest.fixture()
+def chromium():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` (make install tries)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - requirements.lock installs it
+        pytest.skip("playwright is not installed: make install")
+    with sync_playwright() as playwright:
+        browser = Browser(playwright)
+        yield browser
+        browser.browser.close()
+
+
+def test_report_and_data_docs_render_offline_in_chromium(sample_run: Paths, tmp_path: Path, chromium: Browser) -> None:
+    report = write_report(
+        sample_run.published, tmp_path / "report", dbt_manifest=_manifest(sample_run),
+        build_vars=manifest_vars(sample_run.dbt_target),
+    )  # fmt: skip
+    page = chromium.open(report.as_uri())
+    page.wait_for_function(
+        "ids => ids.every(id => document.getElementById(id)?.dataset.rendered === 'true')",
+        arg=list(SAMPLE_CHARTS),
+        timeout=20_000,
+    )
+    page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+    for chart_id in SAMPLE_CHARTS:
+        box = page.locator(f"#{chart_id} svg").first.bounding_box()
+        assert box is not None and box["width"] >= MIN_DRAWN[0] and box["height"] >= MIN_DRAWN[1], (chart_id, box)
+        marks = page.locator(f"#{chart_id} svg .mark-rect path, #{chart_id} svg .mark-line path, "
+                             f"#{chart_id} svg .mark-symbol path, #{chart_id} svg .mark-area path").count()  # fmt: skip
+        assert marks > 0, f"{chart_id} draws no marks"
+    assert page.locator("#statement-table tbody tr").count() == len(STATEMENT_FIGURES)
+    assert page.locator("#reconciliation-difference").inner_text() == "€\u00a00,00"
+    assert page.network_requests == [] and page.console_errors == []
+
+    # the run's Data Docs (already made offline by the run), in a copy
+    docs = tmp_path / "data_docs"
+    shutil.copytree(sample_run.output / "data_docs", docs)
+    assert make_offline(docs) == []
+    index = chromium.open((docs / "index.html").as_uri())
+    rows = index.locator("table tbody tr")
+    rows.first.wait_for(timeout=10_000)
+    assert rows.count() >= 10  # one validation result per suite
+    assert index.locator(".fa-check-circle").count() >= 10
+    # the status icons are drawn with Font Awesome's local font
+    assert index.evaluate(
+        "document.fonts.ready.then(fonts => Array.from(fonts).some("
+        "f => f.family.includes('Font Awesome') && f.status === 'loaded'))"
+    )
+    index.screenshot(path=str(tmp_path / "data_docs_index.png"), full_page=True)
+    suite_page = chromium.open(next(docs.glob("validations/**/*.html")).as_uri())
+    suite_page.get_by_text("Success Percent").wait_for(timeout=10_000)
+    assert suite_page.locator(".fa-check-circle").count() > 0
+    for opened in (index, suite_page):
+        assert opened.network_requests == [] and opened.console_errors == [], opened.url
