@@ -63,10 +63,9 @@ run: install
 		$(PY) -m flows generate --out $(EXPORTS) --customers $(CUSTOMERS) --seed $(SEED) --messy; \
 	fi
 	$(PY) -m flows run --exports $(EXPORTS)
-	$(PY) -m flows report
 
-# The customer report from the current publication (PUBLISHED: the published file; REPORT_DIR: where
-# index.html goes, default report/ beside it).
+# The customer report rewritten from the current publication (every run writes it into its release;
+# PUBLISHED: the published file; REPORT_DIR: where index.html goes, default report/ in the current release).
 report: install
 	$(PY) -m flows report $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(REPORT_DIR),--out "$(REPORT_DIR)")
 

@@ -132,8 +132,23 @@ def _say(logger: logging.Logger | logging.LoggerAdapter) -> Callable[[str], None
 
 def release_writers(paths: Paths) -> list[publish.ReleaseWriter]:
     """What a publication writes into its release folder besides the marts as DuckDB, Parquet and CSV
-    (each `writer(release_folder)` runs before the release is switched in; the manifest lists their files)."""
-    return []
+    (each `writer(release_folder)` runs before the release is switched in; the manifest lists their files):
+    the customer report, `report/index.html`, written from the release's own DuckDB file, so that it never
+    describes another run's figures."""
+
+    def customer_report(release: Path) -> None:
+        from flows.release import Layout
+        from flows.report import REPORT_FOLDER, write_report
+
+        manifest = paths.dbt_target / "manifest.json"
+        write_report(
+            release / Layout.of(paths.published).duckdb_name,
+            release / REPORT_FOLDER,
+            dbt_manifest=manifest if manifest.is_file() else None,
+            build_vars=dbt_artifacts.manifest_vars(paths.dbt_target),
+        )
+
+    return [customer_report]
 
 
 def run_pipeline(

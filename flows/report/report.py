@@ -27,6 +27,7 @@ from flows.report.numbers import DEFAULT_LOCALE, NumberFormat
 from flows.report.statement import STATEMENT_FIGURES, build_statement
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_FOLDER = "report"
 REPORT_FILE = "index.html"
 
 
@@ -177,5 +178,10 @@ def write_report(
 
 
 def default_report_dir(published: Path) -> Path:
-    """Where `make report` and a run write the report: `report/` beside the published file."""
-    return Path(published).parent / "report"
+    """Where a run writes the report, and `make report` rewrites it: `report/` in the current release
+    (`warehouse/published/report/`), beside the DuckDB file, Parquet folder and manifest it describes;
+    `report/` beside the published file when it is no release (a file published by hand)."""
+    from flows.release import Layout
+
+    release = Layout.of(Path(published)).current_release()
+    return (release if release is not None else Path(published).parent) / REPORT_FOLDER

@@ -90,6 +90,8 @@ def print_run_lines(report: RunReport, console: Console) -> None:
         console.print(f"[green]Published marts[/] (what BI tools read): {report.published_file}")
         if report.release is not None:
             console.print(f"Release with Parquet files and manifest.json: {report.release}", highlight=False)
+            if (report.release / "report" / "index.html").is_file():
+                console.print(f"Report: {report.release / 'report' / 'index.html'}", highlight=False)
     if report.up_to_date:
         console.print(
             "[green]Nothing new[/] since the last publication (no new export file, same code): build, "

@@ -270,3 +270,19 @@ def test_report_and_data_docs_render_offline_in_chromium(sample_run: Paths, tmp_
     assert suite_page.locator(".fa-check-circle").count() > 0
     for opened in (index, suite_page):
         assert opened.network_requests == [] and opened.console_errors == [], opened.url
+
+
+@pytest.mark.integration
+def test_every_publication_holds_the_report_of_its_own_figures(sample_run: Paths) -> None:
+    """The run writes the report into its release before the switch: beside the DuckDB file, the
+    Parquet folder and the manifest of the same run, listed in that manifest."""
+    from flows.release import Layout, read_manifest
+    from flows.report import REPORT_FOLDER, default_report_dir
+
+    release = Layout.of(sample_run.published).current_release()
+    assert release is not None
+    report = release / REPORT_FOLDER / "index.html"
+    assert default_report_dir(sample_run.published) == release / REPORT_FOLDER
+    manifest = read_manifest(sample_run.published)
+    assert manifest is not None and "report/index.html" in {f["path"] for f in manifest["files"]}
+    assert manifest["run_id"] in report.read_text(encoding="utf-8")
