@@ -10,6 +10,7 @@ or the loader before the first build on this code and these vars).
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ RUN_PARAMETERS_NODE = "model.customer_value.int_run_parameters"
 PARSE_FOLDER = "vars_parse"
 #: ... with the code fingerprint (flows/transform.py `code_fingerprint`) it was parsed from.
 PARSE_FINGERPRINT = "parsed_code.sha256"
+#: dbt's saved parse state in a target folder (what partial parsing starts from).
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
 def manifest_vars(target_path: Path) -> dict[str, Any] | None:
@@ -41,14 +44,21 @@ def _current(folder: Path, fingerprint_file: str, fingerprint: str) -> dict[str,
     return None
 
 
-def project_vars(dbt_vars: dict[str, Any] | None = None, target_path: Path | None = None) -> dict[str, Any]:
+def project_vars(
+    dbt_vars: dict[str, Any] | None = None, target_path: Path | None = None, warehouse: Path | None = None
+) -> dict[str, Any]:
     """Every dbt var as dbt resolves it (dbt_project.yml with `dbt_vars` on top).
 
     With `target_path` (a warehouse's dbt target folder), a manifest that is current is reused: the
     one of the last successful build there when it was built from this very dbt code and these vars
     (its `last_build_code.sha256` equals `code_fingerprint(dbt_vars)`), else the one a previous call
     parsed into `target_path/vars_parse` from the same code and vars. Only otherwise does it run
-    `dbt parse` (a few seconds), keeping that manifest for the next call."""
+    `dbt parse` (a few seconds), keeping that manifest for the next call.
+
+    With `warehouse` (the build warehouse of `target_path`) the parse runs with that warehouse in the
+    profile (`dbt parse` does not open it), and its `partial_parse.msgpack` is copied into
+    `target_path`: the build that follows then parses only what changed instead of the whole project
+    again (dbt checks the file's vars, profile and code hashes itself and reparses when they differ)."""
     from flows.transform import LAST_BUILD_FINGERPRINT, code_fingerprint, run_dbt
 
     fingerprint = ""
@@ -61,10 +71,13 @@ def project_vars(dbt_vars: dict[str, Any] | None = None, target_path: Path | Non
     with tempfile.TemporaryDirectory(prefix="cvw-dbt-parse-") as folder:
         target = Path(folder) if target_path is None else Path(target_path) / PARSE_FOLDER
         (target / PARSE_FINGERPRINT).unlink(missing_ok=True)
-        result = run_dbt(["parse"], Path(folder) / "unused.duckdb", target, dbt_vars=dbt_vars, quiet=True)
+        profile_warehouse = Path(warehouse) if warehouse is not None else Path(folder) / "unused.duckdb"
+        result = run_dbt(["parse"], profile_warehouse, target, dbt_vars=dbt_vars, quiet=True)
         found = manifest_vars(target)
         if result.success and found is not None and target_path is not None:
             (target / PARSE_FINGERPRINT).write_text(fingerprint + "\n")
+            if warehouse is not None and (target / PARTIAL_PARSE_FILE).is_file():
+                shutil.copy(target / PARTIAL_PARSE_FILE, Path(target_path) / PARTIAL_PARSE_FILE)
     if not result.success or found is None:
         raise RuntimeError(f"dbt parse could not resolve the project's vars (exit code {result.return_code})")
     return found

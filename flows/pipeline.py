@@ -60,7 +60,9 @@ def load_task(
     resolves them: the last build's manifest when it is current, else a `dbt parse`) and today."""
     resilience.ensure_exports_settled(paths.exports, settle_seconds)
     ingest.discover_exports(paths.exports)  # a missing folder fails here, before dbt resolves the vars
-    window = ingest.PlausibleWindow.from_vars(dbt_artifacts.project_vars(dbt_vars, paths.dbt_target), date.today())
+    window = ingest.PlausibleWindow.from_vars(
+        dbt_artifacts.project_vars(dbt_vars, paths.dbt_target, warehouse=paths.warehouse), date.today()
+    )
     logger = get_run_logger()
     report = file_lock.run_when_free(
         lambda: ingest.load_exports(paths.warehouse, paths.exports, run_id=run_id, window=window),
