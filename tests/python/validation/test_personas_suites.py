@@ -1,9 +1,13 @@
 """The personas and value suites (flows/validation/suites/personas.py) catch the faults GX owns
 (personas and spend reconciled with staging, concentration with raw); dbt's tests catch the
-identities it owns (one persona per customer, monotone top shares) on a broken sample warehouse."""
+identities it owns (the persona summary adds up, monotone top shares) on a broken sample warehouse;
+the mart's primary key refuses a second persona of a customer."""
 
 from __future__ import annotations
 
+import shutil
+
+import duckdb
 import pytest
 
 from tests.python.validation.conftest import failed, failing_dbt_tests
@@ -21,11 +25,18 @@ def test_personas_must_cover_every_customer_with_a_completed_order(staging_fault
     assert report.result_for("acquisition_cost").success
 
 
-def test_a_customer_with_two_personas_fails_dbts_unique_test(dbt_tests_on_broken_marts):
+def test_a_customer_with_two_personas_is_refused_by_the_marts_primary_key(sample_run, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(sample_run.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con, pytest.raises(duckdb.ConstraintException, match="primary key"):
+        con.execute(
+            "insert into marts.customer_personas select * replace ('ambassador' as persona) from "
+            "marts.customer_personas where customer_id = (select min(customer_id) from marts.customer_personas)"
+        )
+
+
+def test_a_persona_lost_after_the_summary_fails_dbts_test(dbt_tests_on_broken_marts):
     failing = failing_dbt_tests(dbt_tests_on_broken_marts)
-    assert failing_dbt_tests(dbt_tests_on_broken_marts, "customer_personas") == {
-        "unique_customer_personas_customer_id": 1
-    }
     # persona_summary was built from the personas before the fault: its 'all' row no longer matches
     assert failing["assert_persona_summary_adds_up"] == 1
 
