@@ -15,6 +15,8 @@
 {% macro typed_literal(value, data_type) -%}
     {%- if data_type == 'varchar' -%}
         {{ string_literal(value) }}
+    {%- elif data_type == 'varchar[]' -%}
+        {{ string_list_literal(value) }}
     {%- else -%}
         cast({{ value }} as {{ data_type }})
     {%- endif -%}

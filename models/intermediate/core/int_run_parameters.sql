@@ -28,11 +28,22 @@
     'persona_passive_max_contacts': 'integer',
     'persona_interaction_days': 'integer',
     'persona_price_shopper_discount_share': 'double',
-    'persona_at_risk_recency_share': 'double',
     'persona_new_days': 'integer',
     'concentration_target_revenue_share': 'double',
     'value_share_decimals': 'integer',
     'acquisition_revenue_months': 'integer',
+    'clv_time_unit_days': 'integer',
+    'clv_calibration_end': 'varchar',
+    'clv_horizon_months': 'integer',
+    'clv_annual_discount_rate': 'double',
+    'gross_margin_rate': 'double',
+    'referral_incremental_share': 'double',
+    'knowledge_value_per_survey_comment': 'double',
+    'knowledge_value_per_problem_contact': 'double',
+    'knowledge_problem_contact_reasons': 'varchar[]',
+    'service_cost_per_contact': 'double',
+    'service_cost_per_transfer': 'double',
+    'persona_at_risk_p_alive_below': 'double',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {
