@@ -9,9 +9,9 @@ probability of dropping out after a purchase).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 
-from flows.clv.fitting import FitResult, aggregate_rows, maximise
+from flows.clv.fitting import FitResult, aggregate_rows, maximise, unique_rows
 
 PARAMETERS = ("r", "alpha", "a", "b")
 
@@ -36,6 +36,23 @@ def log_likelihood(params: np.ndarray, x, t_x, T, weights=None) -> float:
     return float(np.sum(terms if weights is None else weights * terms))
 
 
+def log_likelihood_gradient(params, x, t_x, T, weights=None) -> np.ndarray:
+    """d ln L / d (r, alpha, a, b), summed over customers: dA1 + dA2 + (1 - w) dA3 + w dA4 with w the
+    weight of exp(A4) in the sum of exponentials (0 without repeat purchases)."""
+    r, alpha, a, b = np.asarray(params, dtype=float)
+    repeat = x > 0
+    bx = np.where(repeat, b + x - 1, 1.0)
+    a3 = -(r + x) * np.log(alpha + T)
+    a4 = np.log(a) - np.log(bx) - (r + x) * np.log(alpha + t_x)
+    w = np.where(repeat, np.exp(a4 - np.logaddexp(a3, a4)), 0.0)
+    d_r = digamma(r + x) - digamma(r) + np.log(alpha) - (1 - w) * np.log(alpha + T) - w * np.log(alpha + t_x)
+    d_alpha = r / alpha - (1 - w) * (r + x) / (alpha + T) - w * (r + x) / (alpha + t_x)
+    d_a = digamma(a + b) - digamma(a + b + x) + w / a
+    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w / bx
+    terms = np.stack([d_r, d_alpha, d_a, d_b])
+    return terms.sum(axis=1) if weights is None else terms @ weights
+
+
 def fit(x, t_x, T) -> FitResult:
     """Maximum likelihood estimates of r, alpha, a, b from per-customer arrays. Identical
     customers are aggregated first; the start values are r = a = b = 1, alpha = mean T."""
@@ -48,6 +65,7 @@ def fit(x, t_x, T) -> FitResult:
         lambda p: log_likelihood(p, xs, txs, Ts, weights),
         initial,
         customers=int(weights.sum()),
+        gradient=lambda p: log_likelihood_gradient(p, xs, txs, Ts, weights),
     )
 
 
@@ -56,6 +74,8 @@ def p_alive(params, x, t_x, T) -> np.ndarray:
     1 for a customer without repeat purchases."""
     r, alpha, a, b = params
     x = np.asarray(x, dtype=float)
+    t_x = np.asarray(t_x, dtype=float)
+    T = np.asarray(T, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_ratio = (
             np.log(a) - np.log(np.where(x > 0, b + x - 1, 1.0)) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
@@ -92,9 +112,7 @@ def expected_purchases_over(params, horizons, x, t_x, T):
         for _ in horizons:
             yield np.empty(0)
         return
-    unique, index = np.unique(np.column_stack([x, T]), axis=0, return_inverse=True)
-    ux, uT = unique[:, 0], unique[:, 1]
-    index = index.reshape(-1)
+    (ux, uT), index, _ = unique_rows(x, T)
     scale = (a + b + x - 1) / (a - 1) * alive
     for t in horizons:
         t = float(t)

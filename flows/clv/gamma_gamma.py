@@ -7,7 +7,7 @@ nu gamma(q, gamma) across customers. Fitted on customers with x > 0 and m > 0 on
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from flows.clv.fitting import FitResult, aggregate_rows, maximise
 
@@ -35,6 +35,18 @@ def log_likelihood(params, x, m, weights=None) -> float:
     return float(np.sum(terms if weights is None else weights * terms))
 
 
+def log_likelihood_gradient(params, x, m, weights=None) -> np.ndarray:
+    """d ln L / d (p, q, gamma), summed over customers."""
+    p, q, gamma = np.asarray(params, dtype=float)
+    px = p * x
+    log_total = np.log(x * m + gamma)
+    d_p = x * (digamma(px + q) - digamma(px) + np.log(m) + np.log(x) - log_total)
+    d_q = digamma(px + q) - digamma(q) + np.log(gamma) - log_total
+    d_gamma = q / gamma - (px + q) / (x * m + gamma)
+    terms = np.stack([d_p, d_q, d_gamma])
+    return terms.sum(axis=1) if weights is None else terms @ weights
+
+
 def in_model(x, m) -> np.ndarray:
     """The customers the model is fitted on: at least one repeat purchase, of positive mean value."""
     x = np.asarray(x, dtype=float)
@@ -50,7 +62,13 @@ def fit(x, m) -> FitResult:
     if len(xs) == 0:
         raise ValueError("Gamma-Gamma: no customer with a repeat purchase of positive value")
     initial = np.array([1.0, 1.0, max(float(np.average(ms, weights=weights)), 1e-3)])
-    return maximise(PARAMETERS, lambda p: log_likelihood(p, xs, ms, weights), initial, customers=int(weights.sum()))
+    return maximise(
+        PARAMETERS,
+        lambda p: log_likelihood(p, xs, ms, weights),
+        initial,
+        customers=int(weights.sum()),
+        gradient=lambda p: log_likelihood_gradient(p, xs, ms, weights),
+    )
 
 
 def population_mean_spend(params) -> float:
