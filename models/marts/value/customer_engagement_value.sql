@@ -102,7 +102,7 @@ final as (
         referred_buyers,
         survey_comments,
         problem_contacts,
-        {{ share }} as referral_incremental_share,
+        cast({{ share }} as double) as referral_incremental_share,
         as_of_date
 
     from components

@@ -166,7 +166,7 @@ final as (
             / nullif(with_cac.cac, 0), 2) as clv_to_cac,
         payback.margin_payback_months,
         (select max(margin_rate) from new_customers) as margin_rate,
-        {{ var('clv_annual_discount_rate') }} as annual_discount_rate,
+        cast({{ var('clv_annual_discount_rate') }} as double) as annual_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,
         as_of.as_of_date
 

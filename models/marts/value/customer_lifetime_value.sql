@@ -87,7 +87,7 @@ final as (
         -- 1 = the tenth of the customers with the highest CLV
         ntile(10) over (order by clv_exact desc, customer_id) as clv_decile,
         margin_rate,
-        {{ var('clv_annual_discount_rate') }} as annual_discount_rate,
+        cast({{ var('clv_annual_discount_rate') }} as double) as annual_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,
         calibration_end,
         as_of_date

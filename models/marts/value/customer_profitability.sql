@@ -88,15 +88,17 @@ final as (
         components.orders_with_cost,
         components.revenue,
         components.cost_of_goods,
-        components.revenue - components.cost_of_goods as gross_margin,
+        cast(components.revenue - components.cost_of_goods as decimal(18, 2)) as gross_margin,
         components.discounts,
         components.service_contacts,
         components.transfers,
         components.service_cost,
         components.has_acquisition_cost,
         components.acquisition_cost,
-        components.revenue - components.cost_of_goods - components.service_cost - components.acquisition_cost
-            as profit,
+        cast(
+            components.revenue - components.cost_of_goods - components.service_cost - components.acquisition_cost
+            as decimal(18, 2)
+        ) as profit,
         -- 1 = the tenth of the customers with the highest profit to date
         ntile(10) over (
             order by

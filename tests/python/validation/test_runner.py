@@ -26,6 +26,14 @@ from tests.python.validation.conftest import UNTOUCHED_BY_RAW_FAULTS, broken_cop
 AUDIT_MARTS = ["customer_audit_figures", "acquisition_cohorts", "customers"]
 VOICE_MARTS = ["survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort"]
 PERSONAS_MARTS = ["customer_personas", "revenue_concentration", "acquisition_cost"]
+VALUE_MARTS = [
+    "clv_model_parameters",
+    "customer_lifetime_value",
+    "clv_holdout_validation",
+    "customer_equity",
+    "customer_engagement_value",
+    "customer_profitability",
+]
 
 # --------------------------------------------------------------------------- without GX
 
@@ -38,8 +46,8 @@ def test_import_is_cheap():
 
 
 def test_registry_has_every_mart_in_domain_order():
-    assert DOMAINS == ("audit", "voice", "personas")
-    assert list(SUITES)[:10] == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS
+    assert DOMAINS == ("audit", "voice", "personas", "value")
+    assert list(SUITES) == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS + VALUE_MARTS
     assert SUITES["customers"].name == "customers_suite"
     # the suites that read figures from outside their mart need the build's run parameters
     assert SUITES["customer_audit_figures"].needs_run_parameters
@@ -111,7 +119,7 @@ def test_every_expectation_of_every_suite_runs_on_good_data(good):
     import great_expectations.expectations as gxe
 
     report, _ = good
-    for mart in AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS:
+    for mart in AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS + VALUE_MARTS:
         result = report.result_for(mart)
         assert result is not None and result.success, (mart, result)
         assert result.evaluated == len(SUITES[mart].expectations(gxe)), mart
