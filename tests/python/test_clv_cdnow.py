@@ -68,6 +68,7 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--select",
             "+clv_model_parameters",
             "+customer_lifetime_value",
+            "+clv_holdout_validation",
             "--exclude",
             "test_type:unit",
             "--indirect-selection",
@@ -146,3 +147,41 @@ def test_cdnow_p_alive_and_expected_purchases_match_lifetimes(cdnow_warehouse: P
     assert len(ours) == 2357
     assert np.max(np.abs(ours["p_alive"] / p_alive - 1)) < 1e-4
     assert np.max(np.abs(ours["expected_purchases_12m"] / expected - 1)) < 1e-4
+
+
+@pytest.mark.integration
+def test_cdnow_holdout_check(cdnow_warehouse: Path) -> None:
+    """The holdout (1997-10-01 ... 1998-06-30, 273 days = 39 weeks): actual repeat purchase days counted
+    from the raw transactions, expected = lifetimes' conditional expectation on the calibration summary."""
+    import numpy as np
+    from lifetimes import BetaGeoFitter
+
+    transactions = lifetimes_datasets.load_dataset("CDNOW_sample.txt", header=None, sep=r"\s+")
+    days = transactions[[1, 2]].drop_duplicates()  # same-day purchases are one
+    holdout_actual = int((days[2] > 19970930).sum())
+    with duckdb.connect(str(cdnow_warehouse), read_only=True) as con:
+        calibration = con.sql(
+            "select calibration_frequency as x, calibration_recency as t_x, calibration_age as age "
+            "from intermediate.int_customer_purchase_summaries_aggregated"
+        ).df()
+        checks = con.sql(
+            "select check_type, calibration_frequency, customers, actual_repeat_purchases, expected_repeat_purchases, "
+            "is_holdout, holdout_days from marts.clv_holdout_validation order by row_order"
+        ).fetchall()
+    reference = BetaGeoFitter().fit(calibration["x"], calibration["t_x"], calibration["age"])
+    expected = reference.conditional_expected_number_of_purchases_up_to_time(
+        273 / 7, calibration["x"], calibration["t_x"], calibration["age"]
+    )
+    by_frequency = [row for row in checks if row[0] == "frequency"]
+    assert [row[1] for row in by_frequency] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
+    assert sum(row[2] for row in by_frequency) == 2357
+    [total] = [row for row in checks if row[0] == "total"]
+    assert total[2] == 2357 and total[6] == 273
+    assert total[3] == holdout_actual
+    assert total[4] == pytest.approx(float(np.sum(expected)), rel=1e-4)
+    cumulative = [row for row in checks if row[0] == "cumulative"]
+    # 1997-01-01 (day 0) ... 1998-06-30 (day 545): 78 weeks; week 39 ends on 1997-09-30 (day 272), the
+    # calibration end
+    assert len(cumulative) == 78 and sum(1 for row in cumulative if not row[5]) == 39
+    repeat_days = len(days) - 2357
+    assert cumulative[-1][3] == repeat_days

@@ -67,24 +67,29 @@ final as (
         coalesce(cast(summarized.repeat_revenue as double) / nullif(summarized.repeat_purchases, 0), 0)
             as monetary_value,
         summarized.first_purchase_date <= calibration.calibration_end as is_in_calibration,
-        case when summarized.first_purchase_date <= calibration.calibration_end then
-            summarized.calibration_repeat_purchases
+        -- the calibration summary of the customers acquired up to the calibration end (else null)
+        case
+            when summarized.first_purchase_date <= calibration.calibration_end
+                then summarized.calibration_repeat_purchases
         end as calibration_frequency,
         {{ dbt.datediff('summarized.first_purchase_date', 'summarized.calibration_last_purchase_date', 'day') }}
         / calibration.time_unit_days as calibration_recency,
-        case when summarized.first_purchase_date <= calibration.calibration_end then
-            {{ dbt.datediff('summarized.first_purchase_date', 'calibration.calibration_end', 'day') }}
-            / calibration.time_unit_days
+        case
+            when summarized.first_purchase_date <= calibration.calibration_end
+                then {{ dbt.datediff('summarized.first_purchase_date', 'calibration.calibration_end', 'day') }}
+                    / calibration.time_unit_days
         end as calibration_age,
-        case when summarized.first_purchase_date <= calibration.calibration_end then
-            coalesce(
-                cast(summarized.calibration_repeat_revenue as double)
-                / nullif(summarized.calibration_repeat_purchases, 0),
-                0
-            )
+        case
+            when summarized.first_purchase_date <= calibration.calibration_end
+                then coalesce(
+                        cast(summarized.calibration_repeat_revenue as double)
+                        / nullif(summarized.calibration_repeat_purchases, 0),
+                        0
+                    )
         end as calibration_monetary_value,
-        case when summarized.first_purchase_date <= calibration.calibration_end then
-            summarized.holdout_repeat_purchases
+        case
+            when summarized.first_purchase_date <= calibration.calibration_end
+                then summarized.holdout_repeat_purchases
         end as holdout_repeat_purchases,
         calibration.calibration_end,
         calibration.as_of_date,

@@ -60,8 +60,10 @@ by_frequency as (
 
     select
         'frequency' as check_type,
-        case when frequency_bucket = {{ frequency_top }} then '{{ frequency_top }}+'
-            else cast(frequency_bucket as varchar) end as calibration_frequency,
+        case
+            when frequency_bucket = {{ frequency_top }} then '{{ frequency_top }}+'
+            else cast(frequency_bucket as varchar)
+        end as calibration_frequency,
         frequency_bucket as row_order,
         cast(null as date) as period_end_date,
         count(*) as customers,
@@ -100,25 +102,50 @@ acquisitions as (
 
 ),
 
+first_acquisition as (
+
+    select
+        min(first_purchase_date) as start_date,
+        count(*) as customers
+
+    from customers
+
+),
+
+unit_numbers as (
+
+    -- time units k = 1, 2, ... from the first acquisition until the one that holds the as-of date:
+    -- unit k holds the days (k - 1) u ... k u - 1 after the first acquisition (day 0)
+    select
+        unnest(range(
+            1,
+            cast(ceil(
+                ({{ dbt.datediff('first_acquisition.start_date', 'calibration.as_of_date', 'day') }} + 1)
+                / calibration.time_unit_days
+            ) as bigint) + 1
+        )) as unit_index
+
+    from first_acquisition
+    cross join calibration
+
+),
+
 time_units as (
 
-    -- the end of each time unit k = 1, 2, ... after the first acquisition, up to the as-of date
+    -- the last day of each time unit, capped at the as-of date
     select
-        unit_index,
+        unit_numbers.unit_index,
         least(
-            cast(start_date + (unit_index * calibration.time_unit_days) * interval 1 day as date),
+            cast(
+                first_acquisition.start_date
+                + (unit_numbers.unit_index * calibration.time_unit_days - 1) * interval 1 day as date
+            ),
             calibration.as_of_date
         ) as period_end_date
 
-    from (select min(first_purchase_date) as start_date from customers) as first_acquisition
+    from unit_numbers
+    cross join first_acquisition
     cross join calibration
-    cross join range(
-        1,
-        cast(ceil(
-            {{ dbt.datediff('first_acquisition.start_date', 'calibration.as_of_date', 'day') }}
-            / calibration.time_unit_days
-        ) as bigint) + 1
-    ) as units (unit_index)
 
 ),
 
@@ -143,7 +170,7 @@ cumulative_actual as (
 
     from time_units
     left join repeat_days
-        on repeat_days.order_date <= time_units.period_end_date
+        on time_units.period_end_date >= repeat_days.order_date
     group by time_units.unit_index
 
 ),
@@ -157,7 +184,7 @@ cumulative_expected as (
 
     from time_units
     left join acquisitions
-        on acquisitions.first_purchase_date <= time_units.period_end_date
+        on time_units.period_end_date >= acquisitions.first_purchase_date
     left join expected_new
         on expected_new.days_since_first_purchase
         = {{ dbt.datediff('acquisitions.first_purchase_date', 'time_units.period_end_date', 'day') }}
@@ -172,13 +199,14 @@ cumulative as (
         cast(null as varchar) as calibration_frequency,
         {{ frequency_top + 1 }} + time_units.unit_index as row_order,
         time_units.period_end_date,
-        (select count(*) from customers) as customers,
+        first_acquisition.customers,
         cumulative_actual.actual_repeat_purchases,
         cumulative_expected.expected_repeat_purchases
 
     from time_units
-    inner join cumulative_actual using (unit_index)
-    inner join cumulative_expected using (unit_index)
+    cross join first_acquisition
+    inner join cumulative_actual on time_units.unit_index = cumulative_actual.unit_index
+    inner join cumulative_expected on time_units.unit_index = cumulative_expected.unit_index
 
 ),
 

@@ -35,14 +35,20 @@ as_of as (
 
 ),
 
+margin as (
+
+    -- the margin rate of customer_lifetime_value (one company-wide rate)
+    select max(margin_rate) as margin_rate from lifetime_values
+
+),
+
 new_customers as (
 
     select
         customers.customer_id,
         customers.cohort_month as acquisition_month,
         customers.acquisition_channel,
-        lifetime_values.clv,
-        lifetime_values.margin_rate
+        lifetime_values.clv
 
     from customers
     inner join lifetime_values using (customer_id)
@@ -162,16 +168,19 @@ final as (
         ) as decimal(18, 2)) as customer_equity,
         {{ round_money(safe_divide('with_cac.cohort_clv', 'with_cac.new_customers')) }} as mean_clv,
         with_cac.cac,
-        round({{ safe_divide('with_cac.cohort_clv', 'with_cac.new_customers') }}
-            / nullif(with_cac.cac, 0), 2) as clv_to_cac,
+        round(
+            {{ safe_divide('with_cac.cohort_clv', 'with_cac.new_customers') }}
+            / nullif(with_cac.cac, 0), 2
+        ) as clv_to_cac,
         payback.margin_payback_months,
-        (select max(margin_rate) from new_customers) as margin_rate,
+        margin.margin_rate,
         cast({{ var('clv_annual_discount_rate') }} as double) as annual_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,
         as_of.as_of_date
 
     from with_cac
     cross join as_of
+    cross join margin
     left join payback
         on with_cac.acquisition_month = payback.acquisition_month
         and with_cac.acquisition_channel = payback.acquisition_channel

@@ -85,7 +85,9 @@ final as (
         {{ round_money('expected_revenue_exact') }} as expected_revenue,
         {{ round_money('clv_exact') }} as clv,
         -- 1 = the tenth of the customers with the highest CLV
-        ntile(10) over (order by clv_exact desc, customer_id) as clv_decile,
+        ntile(10) over (
+            order by clv_exact desc, customer_id asc
+        ) as clv_decile,
         margin_rate,
         cast({{ var('clv_annual_discount_rate') }} as double) as annual_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,
