@@ -120,7 +120,7 @@ def run_dbt(
         str(target_path / "logs"),
     ]
     if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+        command += ["--vars", json.dumps(dbt_vars, default=str)]  # a YAML date (1997-09-30) as its text
     env = {**os.environ, ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)

@@ -194,6 +194,7 @@ FILE_ORDER = (
     "test_pipeline.py",
     "test_personas_and_value.py",
     "test_retries_and_artifacts.py",
+    "test_clv_cdnow.py",
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.config import parse_dbt_vars
 from flows.ingest import load_exports
 from flows.transform import run_dbt
 
@@ -28,7 +29,8 @@ PUBLISHED = {
     ("gamma_gamma", "gamma"): 15.44,
 }
 PUBLISHED_BG_NBD_LOG_LIKELIHOOD = -9582.4
-CDNOW_VARS = {"clv_calibration_end": "1997-09-30", "clv_time_unit_days": 7}
+#: as a user writes them on the command line (the date is a YAML date)
+CDNOW_VARS = parse_dbt_vars("{clv_calibration_end: 1997-09-30, clv_time_unit_days: 7}")
 
 
 def write_cdnow_exports(folder: Path) -> int:

@@ -65,7 +65,8 @@
 {%- do columns.append(string_list_literal(values) ~ ' as ' ~ name) -%}
 {%- endfor -%}
 {%- for name, data_type in other_vars.items() -%}
-{%- do meta.update({name: var(name)}) -%}
+{#- a varchar var as its text in meta: a YAML date (clv_calibration_end: 1997-09-30) is no JSON value -#}
+{%- do meta.update({name: var(name) | string if data_type == 'varchar' else var(name)}) -%}
 {%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
 {%- endfor -%}
 {{ config(meta=meta) }}
