@@ -1,6 +1,6 @@
 {#- Per customer and order month, completed orders up to the as-of date: revenue, cost of goods and discounts
     (docs/customer_value.md, customer profitability). The cost of goods of an order is its
-    cost_amount when the export has one, else amount x (1 - var gross_margin_rate). -#}
+    cost_amount when the export has one, else amount x (1 - var gross_margin_rate) rounded to the cent. -#}
 with
 
 orders as (
@@ -23,7 +23,11 @@ completed_orders as (
         orders.amount,
         orders.discount_amount,
         orders.cost_amount,
-        coalesce(orders.cost_amount, orders.amount * (1 - {{ var('gross_margin_rate') }})) as cost_of_goods
+        -- rounded to the cent per order, so that every sum of it is exact (and the same in any order)
+        coalesce(
+            orders.cost_amount,
+            {{ round_money('orders.amount * (1 - ' ~ var('gross_margin_rate') ~ ')') }}
+        ) as cost_of_goods
 
     from orders
     inner join as_of
@@ -40,7 +44,7 @@ final as (
         count(*) as completed_orders,
         count(cost_amount) as orders_with_cost,
         sum(amount) as revenue,
-        cast(sum(cost_of_goods) as double) as cost_of_goods,
+        sum(cost_of_goods) as cost_of_goods,
         sum(discount_amount) as discounts
 
     from completed_orders
