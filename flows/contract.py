@@ -92,6 +92,12 @@ ENTITIES: tuple[Entity, ...] = (
             Column("discount_amount", "decimal", minimum=0, description="Discount given; empty means 0."),
             Column("currency", "currency", description="ISO 4217; empty means the reporting currency."),
             Column("channel", description="Sales channel: web, store, phone, app, ..."),
+            Column(
+                "cost_amount",
+                "decimal",
+                minimum=0,
+                description="Cost of goods of the order in `currency`; empty means amount x (1 - var gross_margin_rate).",
+            ),
         ),
     ),
     Entity(

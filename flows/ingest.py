@@ -164,6 +164,11 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
               _loaded_at timestamp not null
             )"""
         )
+        # a column the contract gained later (orders.cost_amount) is added to a warehouse made before it
+        for c in entity.columns:
+            con.execute(
+                f"alter table {RAW_SCHEMA}.{entity.name} add column if not exists {quote_identifier(c.name)} {SQL_TYPES[c.kind]}"
+            )
     con.execute(
         f"""
         create table if not exists {RAW_SCHEMA}.load_manifest (

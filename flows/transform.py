@@ -120,7 +120,7 @@ def run_dbt(
         str(target_path / "logs"),
     ]
     if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+        command += ["--vars", json.dumps(dbt_vars, default=str)]  # a YAML date (1997-09-30) as its text
     env = {**os.environ, ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)
@@ -168,8 +168,9 @@ def _lock_error_in_log(log_file: Path, offset: int) -> str:
     return ""
 
 
-#: Folders and files whose content the unit tests' outcome depends on.
-CODE_PATHS = ("models", "macros", "tests/dbt", "seeds", "snapshots", "dbt_project.yml")
+#: Folders and files whose content the unit tests' outcome depends on (flows/clv: the fit the dbt
+#: Python models import).
+CODE_PATHS = ("models", "macros", "tests/dbt", "seeds", "snapshots", "dbt_project.yml", "flows/clv")
 LAST_BUILD_FINGERPRINT = "last_build_code.sha256"
 
 
@@ -181,7 +182,13 @@ def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
     digest = hashlib.sha256(f"dbt {dbt_version}\nvars {dbt_vars_json(dbt_vars)}\n".encode())
     for name in CODE_PATHS:
         root = PROJECT_DIR / name
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root] if root.exists() else []
+        files = (
+            sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if root.is_dir()
+            else [root]
+            if root.exists()
+            else []
+        )
         for path in files:
             digest.update(f"{path.relative_to(PROJECT_DIR)}\n".encode())
             digest.update(path.read_bytes())

@@ -18,6 +18,8 @@
         {{ string_literal(value) }}
     {%- elif data_type == 'date' -%}
         cast({{ string_literal(value) }} as date)
+    {%- elif data_type == 'varchar[]' -%}
+        {{ string_list_literal(value) }}
     {%- else -%}
         cast({{ value }} as {{ data_type }})
     {%- endif -%}

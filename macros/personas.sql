@@ -6,9 +6,10 @@
     its conditions holds. -#}
 {% macro persona_rules() -%}
     {{ return([
-        {'persona': 'at_risk', 'rule': 'detractor', 'condition': 'coalesce(is_detractor, false)'},
-        {'persona': 'at_risk', 'rule': 'hard_service', 'condition': 'has_recent_hard_service'},
-        {'persona': 'at_risk', 'rule': 'lapsing', 'condition': 'is_lapsing'},
+        {'persona': 'lapsed', 'rule': 'out_of_base', 'condition': 'not is_in_base'},
+        {'persona': 'at_risk', 'rule': 'detractor', 'condition': 'coalesce(is_detractor_in_base, false)'},
+        {'persona': 'at_risk', 'rule': 'hard_service', 'condition': 'has_recent_hard_service_in_base'},
+        {'persona': 'at_risk', 'rule': 'low_p_alive', 'condition': 'coalesce(is_p_alive_low_in_base, false)'},
         {'persona': 'ambassador', 'rule': 'promoter', 'condition': 'coalesce(is_promoter_repeat_in_base, false)'},
         {'persona': 'ambassador', 'rule': 'referrer', 'condition': 'has_referred_buyers'},
         {'persona': 'price_shopper', 'rule': 'one_off_discounted', 'condition': 'is_one_off_discounted'},
@@ -19,7 +20,7 @@
     ]) }}
 {%- endmacro %}
 
-{#- The five personas in their order of precedence, from persona_rules: at_risk, ambassador,
+{#- The six personas in their order of precedence, from persona_rules: lapsed, at_risk, ambassador,
     price_shopper, new, loyal_passive. Marts list every persona, also one without customers. -#}
 {% macro persona_names() -%}
     {%- set names = [] -%}

@@ -8,6 +8,11 @@
 3. Incremental run: the held-back files are added to the exports folder and the pipeline runs
    again in a fresh process: only the new files are loaded and dbt builds incrementally.
 
+4. The customer-value fit alone (flows/clv: BG/NBD and Gamma-Gamma by maximum likelihood, then
+   P(alive), expected purchases and the discounted CLV) on `--clv-customers` (default 1.26M)
+   customers drawn from the BG/NBD and Gamma-Gamma processes, timed as one line
+   (`--clv-only` times just that).
+
 Each run is timed per step: Python and Prefect start-up (imports, temporary server, flow and task
 orchestration: the process's wall time minus the steps; with --prefect-server both runs use one
 server started beforehand, as served deployments do), load, dbt start-up and parse, dbt build
@@ -38,6 +43,7 @@ from flows.config import Paths  # noqa: E402
 
 DEFAULT_CUSTOMERS = 126_000  # about 1,010,000 orders from 2022-01-01 to 2026-10-31 with the default seed
 END = date(2026, 10, 31)
+DEFAULT_CLV_CUSTOMERS = 1_260_000
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__.splitlines()[0])
 console = Console()
@@ -68,9 +74,17 @@ def main(
         "--prefect-server",
         help="Run both against a Prefect server started once beforehand (as served deployments run), instead of a temporary server per run.",
     ),
+    clv_customers: int = typer.Option(
+        DEFAULT_CLV_CUSTOMERS, "--clv-customers", min=1, help="Customers of the customer-value fit's timing."
+    ),
+    clv_only: bool = typer.Option(False, "--clv-only", help="Time the customer-value fit alone (no pipeline runs)."),
 ) -> None:
     """Generate the data set, time a full run, an incremental run and a run with nothing new, and print them per step."""
     import shutil
+
+    if clv_only:
+        print_clv_fit(clv_customers, seed)
+        return
 
     from flows.sample_data import generate_exports, hold_back_after
 
@@ -103,6 +117,58 @@ def main(
             server.terminate()
             server.wait(timeout=30)
     print_table(full, incremental, nothing_new, generated["orders"], held_back.get("orders", 0), prefect_server)
+    print_clv_fit(clv_customers, seed)
+
+
+def simulated_summaries(customers: int, seed: int):
+    """Per-customer (x, t_x, T, m) in weeks drawn from BG/NBD (r 0.25, alpha 4, a 0.8, b 2.5) and
+    Gamma-Gamma (p 6, q 4, gamma 15), first purchases spread over 4 years, times on whole days. A
+    loop over the purchase number, not over customers."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(0.25, 1 / 4.0, customers)
+    dropout = rng.beta(0.8, 2.5, customers)
+    age = np.floor(rng.uniform(0, 4 * 365, customers)) / 7
+    x = np.zeros(customers)
+    t_x = np.zeros(customers)
+    t = np.zeros(customers)
+    alive = rng.random(customers) >= 0  # everyone is alive after the first purchase
+    while alive.any():
+        t = np.where(alive, t + rng.exponential(1 / np.maximum(rate, 1e-12)), t)
+        bought = alive & (t <= age)
+        day = np.floor(t * 7) / 7
+        new_day = bought & (day > t_x)  # same-day purchases are one
+        x += new_day
+        t_x = np.where(new_day, day, t_x)
+        alive = bought & (rng.random(customers) >= dropout)
+    nu = rng.gamma(4.0, 1 / 15.0, customers)
+    spend = rng.gamma(6.0 * np.maximum(x, 1), 1 / nu) / np.maximum(x, 1)
+    return x, t_x, age, np.where(x > 0, spend, 0.0)
+
+
+def print_clv_fit(customers: int, seed: int) -> None:
+    """One line: the customer-value fit's time on `customers` simulated customers."""
+    from flows.clv import bgnbd, gamma_gamma, value
+
+    x, t_x, age, m = simulated_summaries(customers, seed)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    bg = bgnbd.fit(x, t_x, age)
+    fitted_bg = time.perf_counter()
+    gg = gamma_gamma.fit(x, m)
+    fitted = time.perf_counter()
+    params = bg.estimates
+    bgnbd.p_alive(params, x, t_x, age)
+    discounted = value.discounted_expected_purchases(params, x, t_x, age, 7, 36, 0.10)
+    (gamma_gamma.conditional_mean_spend(gg.estimates, x, m) * discounted).sum()
+    predicted = time.perf_counter()
+    console.print(
+        f"Customer-value fit on {customers:,} customers: BG/NBD {fitted_bg - started:.1f} s "
+        f"(converged {bg.converged}, r {bg.params['r']:.3f}, alpha {bg.params['alpha']:.2f}, "
+        f"a {bg.params['a']:.3f}, b {bg.params['b']:.2f}), Gamma-Gamma {fitted - fitted_bg:.1f} s "
+        f"(converged {gg.converged}), P(alive) and 36-month CLV {predicted - fitted:.1f} s; "
+        f"total {predicted - started:.1f} s ({time.process_time() - cpu_started:.1f} s CPU) on {os.cpu_count()} cores"
+    )
 
 
 def start_prefect_server(workdir: Path) -> subprocess.Popen:

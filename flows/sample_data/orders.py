@@ -179,6 +179,10 @@ def orders_frame(orders: Orders, cust: Customers, seed: int) -> pa.Table:
     )
 
 
+#: cost of goods of a sample order as a share of its amount (a gross margin of 40 %)
+COST_SHARE = 0.6
+
+
 def orders_sql(n_orders: int, n_customers: int) -> str:
     """The SELECT over `orders_frame` that writes the orders export (a few timestamps with offset)."""
     return f"""
@@ -193,5 +197,7 @@ def orders_sql(n_orders: int, n_customers: int) -> str:
                status,
                CAST(CAST(amount AS DECIMAL(14, 2)) AS VARCHAR) AS amount,
                CAST(CAST(discount_amount AS DECIMAL(14, 2)) AS VARCHAR) AS discount_amount,
-               currency, channel
+               currency, channel,
+               -- cost of goods: a fixed COST_SHARE of what the customer paid
+               CAST(CAST(round(amount * {COST_SHARE}, 2) AS DECIMAL(14, 2)) AS VARCHAR) AS cost_amount
         FROM frame"""

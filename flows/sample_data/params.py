@@ -23,7 +23,17 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
         "acquisition_channel",
         "referred_by_customer_id",
     ),
-    "orders": ("order_id", "customer_id", "ordered_at", "status", "amount", "discount_amount", "currency", "channel"),
+    "orders": (
+        "order_id",
+        "customer_id",
+        "ordered_at",
+        "status",
+        "amount",
+        "discount_amount",
+        "currency",
+        "channel",
+        "cost_amount",
+    ),
     "contacts": ("contact_id", "customer_id", "contacted_at", "channel", "reason", "transfers", "resolved"),
     "marketing_spend": ("month", "channel", "amount", "currency"),
     "survey_responses": (

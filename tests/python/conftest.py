@@ -278,6 +278,7 @@ FILE_ORDER = (
     "test_plausibility_gates.py",
     "test_concurrent_runs.py",
     "test_freshness.py",
+    "test_clv_cdnow.py",
 )
 
 

@@ -1,7 +1,7 @@
 """Every company can publish: `python -m flows run` on a company that exports only customers and
 orders (no survey tool, no service desk, no marketing spend file), and on one that exports orders
 alone (the customers are those seen in orders). The audit figures, cohorts, customers, orders,
-personas and revenue concentration are published with rows; the voice marts are published empty
+personas, revenue concentration and customer value are published with rows; the voice marts are published empty
 (with their columns) and validated as such; the run summary names the entities without exports.
 One CLI run per case, on a small generated sample split here."""
 
@@ -28,6 +28,11 @@ ORDER_MARTS = (
     "orders",
     "customer_personas",
     "revenue_concentration",
+    "clv_model_parameters",
+    "customer_lifetime_value",
+    "customer_equity",
+    "customer_engagement_value",
+    "customer_profitability",
 )
 VOICE_MARTS = ("survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort")
 
@@ -106,6 +111,15 @@ def test_a_company_without_survey_contacts_or_spend_exports_publishes(partial_ru
             ).fetchall()
         }
         assert {"period_grain", "period_start", "nps", "responses"} <= columns
+        # customer value on orders alone: no feedback, no service cost, no spend (CAC null, not 0)
+        knowledge, service, with_cac, acquisition = con.execute(
+            """select (select sum(knowledge_value) from marts.customer_engagement_value),
+                      (select sum(service_cost) from marts.customer_profitability),
+                      (select count(cac) from marts.customer_equity),
+                      (select sum(acquisition_cost) from marts.customer_profitability)"""
+        ).fetchone()
+        assert (knowledge, service, with_cac, acquisition) == (0, 0, 0, 0)
+        assert con.execute("select bool_and(converged) from marts.clv_model_parameters").fetchone()[0]
         if case == "orders_only":  # customers seen in orders, every one of them
             assert (
                 con.execute("select count(distinct customer_id) from marts.orders").fetchone()[0] == counts["customers"]

@@ -11,7 +11,7 @@ import pytest
 
 from flows.transform import run_dbt
 
-PERSONAS = {"ambassador", "loyal_passive", "price_shopper", "at_risk", "new"}
+PERSONAS = {"lapsed", "at_risk", "ambassador", "loyal_passive", "price_shopper", "new"}
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -20,7 +20,7 @@ def rows(path: Path, sql: str) -> list[tuple]:
 
 
 @pytest.mark.integration
-def test_sample_produces_all_five_personas_in_plausible_shares(sample_run) -> None:
+def test_sample_produces_all_six_personas_in_plausible_shares(sample_run) -> None:
     summary = {
         r[0]: r[1:]
         for r in rows(
@@ -40,6 +40,17 @@ def test_sample_produces_all_five_personas_in_plausible_shares(sample_run) -> No
     assert summary["ambassador"][3] > 9 > summary["at_risk"][3]  # mean latest NPS
     assert summary["ambassador"][2] > summary["at_risk"][2]  # revenue per customer, last 12 months
     assert summary["new"][4] < summary["loyal_passive"][4]  # repurchase rate
+    # lapsed: out of the base, no revenue in the last 12 months; at_risk: all still in the base
+    assert summary["lapsed"][2] == 0
+    [(lapsed_in_base, at_risk_out_of_base, at_risk_p_alive, ambassador_p_alive)] = rows(
+        sample_run.published,
+        """select count(*) filter (where persona = 'lapsed' and is_in_base),
+                  count(*) filter (where persona = 'at_risk' and not is_in_base),
+                  avg(p_alive) filter (where persona = 'at_risk'), avg(p_alive) filter (where persona = 'ambassador')
+           from marts.customer_personas""",
+    )
+    assert lapsed_in_base == 0 and at_risk_out_of_base == 0
+    assert at_risk_p_alive < ambassador_p_alive
 
 
 @pytest.mark.integration

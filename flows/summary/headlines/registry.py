@@ -6,11 +6,11 @@ from pathlib import Path
 
 import duckdb
 
-from flows.summary.headlines import audit, personas, voice
+from flows.summary.headlines import audit, personas, value, voice
 from flows.summary.headlines.base import Headline
 from flows.summary.report import HeadlineTable
 
-HEADLINES: list[Headline] = [*audit.HEADLINES, *voice.HEADLINES, *personas.HEADLINES]
+HEADLINES: list[Headline] = [*audit.HEADLINES, *voice.HEADLINES, *personas.HEADLINES, *value.HEADLINES]
 
 
 def read_headlines(published: Path, reporting_currency: str) -> list[HeadlineTable]:

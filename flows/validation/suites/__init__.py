@@ -5,7 +5,7 @@ domain gets its module here and its name in DOMAINS."""
 import importlib
 
 #: The domains' modules, in the order their suites are registered (and reported).
-DOMAINS = ("audit", "voice", "personas")
+DOMAINS = ("audit", "voice", "personas", "value")
 
 for _domain in DOMAINS:
     importlib.import_module(f"{__name__}.{_domain}")

@@ -29,7 +29,6 @@
     'persona_passive_max_contacts': 'integer',
     'persona_interaction_days': 'integer',
     'persona_price_shopper_discount_share': 'double',
-    'persona_at_risk_recency_share': 'double',
     'persona_new_days': 'integer',
     'concentration_target_revenue_share': 'double',
     'value_share_decimals': 'integer',
@@ -53,6 +52,18 @@
     'freshness_marketing_spend_error_days': 'integer',
     'exposure_owner_name': 'varchar',
     'exposure_owner_email': 'varchar',
+    'clv_time_unit_days': 'integer',
+    'clv_calibration_end': 'varchar',
+    'clv_horizon_months': 'integer',
+    'clv_annual_discount_rate': 'double',
+    'gross_margin_rate': 'double',
+    'referral_incremental_share': 'double',
+    'knowledge_value_per_survey_comment': 'double',
+    'knowledge_value_per_problem_contact': 'double',
+    'knowledge_problem_contact_reasons': 'varchar[]',
+    'service_cost_per_contact': 'double',
+    'service_cost_per_transfer': 'double',
+    'persona_at_risk_p_alive_below': 'double',
 } -%}
 {%- set categories = score_categories() -%}
 {%- set fixed_lists = {
@@ -74,7 +85,8 @@
 {%- do columns.append(string_list_literal(values) ~ ' as ' ~ name) -%}
 {%- endfor -%}
 {%- for name, data_type in other_vars.items() -%}
-{%- do meta.update({name: var(name)}) -%}
+{#- a varchar var as its text in meta: a YAML date (clv_calibration_end: 1997-09-30) is no JSON value -#}
+{%- do meta.update({name: var(name) | string if data_type == 'varchar' else var(name)}) -%}
 {%- do columns.append(typed_literal(var(name), data_type) ~ ' as ' ~ name) -%}
 {%- endfor -%}
 {{ config(meta=meta) }}

@@ -1,6 +1,5 @@
 {#- One persona per customer on the as-of date; rules, inputs and precedence in
     docs/personas_and_value.md. Every threshold is a persona_* var. -#}
-{%- set window_days = var('churn_window_days') %}
 with
 
 customers as (
@@ -28,6 +27,12 @@ referrals as (
 
 ),
 
+lifetime_values as (
+
+    select * from {{ ref('customer_lifetime_value') }}
+
+),
+
 inputs as (
 
     select
@@ -40,6 +45,7 @@ inputs as (
         customers.completed_orders,
         customers.discounted_orders,
         cast(customers.discounted_orders as double) / customers.completed_orders as discounted_order_share,
+        lifetime_values.p_alive,
         loyalty_scores.latest_nps_score,
         loyalty_scores.latest_nps_date,
         loyalty_scores.latest_nps_category,
@@ -51,6 +57,7 @@ inputs as (
     left join loyalty_scores using (customer_id)
     left join service_contacts using (customer_id)
     left join referrals using (customer_id)
+    left join lifetime_values using (customer_id)
 
 ),
 
@@ -58,10 +65,11 @@ rules_evaluated as (
 
     select
         *,
-        -- at_risk: walking away
-        latest_nps_category = 'detractor' as is_detractor,
-        recent_hard_service_contacts > 0 as has_recent_hard_service,
-        recency_days > {{ var('persona_at_risk_recency_share') }} * {{ window_days }} as is_lapsing,
+        -- lapsed: out of the base (no completed order in the last W days): not is_in_base
+        -- at_risk: in the base, but walking away
+        is_in_base and latest_nps_category = 'detractor' as is_detractor_in_base,
+        is_in_base and recent_hard_service_contacts > 0 as has_recent_hard_service_in_base,
+        is_in_base and p_alive < {{ var('persona_at_risk_p_alive_below') }} as is_p_alive_low_in_base,
         -- ambassador: recommends and acts on it
         (
             latest_nps_category = 'promoter'
@@ -120,6 +128,7 @@ final as (
         tenure_days,
         recency_days,
         is_in_base,
+        p_alive,
         completed_orders,
         discounted_orders,
         round(discounted_order_share, {{ var('value_share_decimals') }}) as discounted_order_share,

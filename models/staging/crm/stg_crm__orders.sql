@@ -37,6 +37,8 @@ renamed as (
         coalesce(currency, '{{ var("reporting_currency") }}') as original_currency,
         amount as original_amount,
         coalesce(discount_amount, 0) as original_discount_amount,
+        -- null when the export has no cost: the cost of goods then follows var gross_margin_rate
+        cost_amount as original_cost_amount,
         _load_id as load_id,
         _line as line
 
@@ -77,6 +79,7 @@ final as (
         sales_channel,
         cast(round(original_amount * exchange_rate, 2) as decimal(18, 2)) as amount,
         cast(round(original_discount_amount * exchange_rate, 2) as decimal(18, 2)) as discount_amount,
+        cast(round(original_cost_amount * exchange_rate, 2) as decimal(18, 2)) as cost_amount,
         original_currency,
         original_amount,
         exchange_rate,

@@ -97,7 +97,13 @@ def test_headlines_of_marts_that_are_not_published_are_left_out(tmp_path: Path) 
         con.execute("create table marts.other as select 1 as x")
     assert printed(path).strip() == ""
     assert [h.mart for h in HEADLINES][:3] == ["customers", "customer_audit_figures", "survey_scores"]
-    assert [h.mart for h in HEADLINES][3:] == ["persona_summary", "revenue_concentration"]
+    assert [h.mart for h in HEADLINES][3:] == [
+        "persona_summary",
+        "revenue_concentration",
+        "customer_equity",
+        "customer_equity",
+        "clv_holdout_validation",
+    ]
 
 
 def test_no_published_file_no_headlines(tmp_path: Path) -> None:

@@ -267,6 +267,62 @@ def build_personas_and_value(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def build_value_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The customer-value marts (flows/validation/suites/value.py) for the customers with a completed
+    order, c1, c2, c4, c5: converged positive parameters, P(alive) in [0, 1], components that add up."""
+    con.execute(
+        """create table marts.clv_model_parameters as
+           select model, parameter, cast(estimate as double) as estimate, 0.1 as standard_error, true as converged
+           from (values ('bg_nbd', 'r', 0.24), ('bg_nbd', 'alpha', 4.41), ('bg_nbd', 'a', 0.79),
+                        ('bg_nbd', 'b', 2.43), ('gamma_gamma', 'p', 6.25), ('gamma_gamma', 'q', 3.74),
+                        ('gamma_gamma', 'gamma', 15.44)) as t(model, parameter, estimate)"""
+    )
+    con.execute(
+        """create table marts.customer_lifetime_value as
+           select customer_id, p_alive, expected_purchases_horizon,
+                  cast(expected_spend_per_purchase as decimal(18, 2)) as expected_spend_per_purchase,
+                  cast(clv as decimal(18, 2)) as clv
+           from (values ('c1', 0.9, 2.5, 30.00, 30.00), ('c2', 0.4, 0.5, 20.00, 4.00),
+                        ('c4', 1.0, 1.2, 12.00, 5.76), ('c5', 1.0, 1.2, 25.00, 12.00))
+                as t(customer_id, p_alive, expected_purchases_horizon, expected_spend_per_purchase, clv)"""
+    )
+    con.execute(
+        """create table marts.clv_holdout_validation as
+           select check_type, row_order, customers, actual_repeat_purchases, expected_repeat_purchases
+           from (values ('frequency', 0, 3, 1.0, 0.8), ('frequency', 1, 1, 2.0, 1.5), ('total', 8, 4, 3.0, 2.3))
+                as t(check_type, row_order, customers, actual_repeat_purchases, expected_repeat_purchases)"""
+    )
+    con.execute(
+        """create table marts.customer_equity as
+           select cast(acquisition_month as date) as acquisition_month, acquisition_channel, new_customers,
+                  cast(customer_equity as decimal(18, 2)) as customer_equity, clv_to_cac
+           from (values ('2024-04-01', 'affiliate', 1, 12.00, 2.29), ('2024-04-01', 'all', 1, 51.76, 0.47))
+                as t(acquisition_month, acquisition_channel, new_customers, customer_equity, clv_to_cac)"""
+    )
+    con.execute(
+        """create table marts.customer_engagement_value as
+           select customer_id, cast(lifetime_value as decimal(18, 2)) as lifetime_value,
+                  cast(referral_value as decimal(18, 2)) as referral_value,
+                  cast(network_value as decimal(18, 2)) as network_value,
+                  cast(knowledge_value as decimal(18, 2)) as knowledge_value,
+                  cast(engagement_value as decimal(18, 2)) as engagement_value
+           from (values ('c1', 30.00, 6.00, 0.00, 2.00, 38.00), ('c2', 4.00, 0.00, 0.00, 0.00, 4.00),
+                        ('c4', 5.76, 0.00, 0.00, 5.00, 10.76), ('c5', 12.00, 0.00, 0.00, 0.00, 12.00))
+                as t(customer_id, lifetime_value, referral_value, network_value, knowledge_value, engagement_value)"""
+    )
+    con.execute(
+        """create table marts.customer_profitability as
+           select customer_id, cast(revenue as decimal(18, 2)) as revenue,
+                  cast(cost_of_goods as decimal(18, 2)) as cost_of_goods,
+                  cast(service_cost as decimal(18, 2)) as service_cost,
+                  cast(acquisition_cost as decimal(18, 2)) as acquisition_cost,
+                  cast(profit as decimal(18, 2)) as profit
+           from (values ('c1', 120.00, 84.00, 4.00, 0.00, 32.00), ('c2', 56.70, 39.69, 4.00, 0.00, 13.01),
+                        ('c4', 12.34, 8.64, 4.00, 0.00, -0.30), ('c5', 31.66, 22.16, 0.00, 5.25, 4.25))
+                as t(customer_id, revenue, cost_of_goods, service_cost, acquisition_cost, profit)"""
+    )
+
+
 # --------------------------------------------------------------------------- voice of the customer
 
 # Staging as the voice suites read it. The as-of date is the last completed order, 2024-04-20.
@@ -500,6 +556,7 @@ def build_warehouse(path: Path) -> Path:
         )
         build_voice_tables(con)
         build_personas_and_value(con)
+        build_value_tables(con)
     finally:
         con.close()
     return path

@@ -33,6 +33,14 @@ PERSONAS_MARTS = [
     "persona_summary",
     "persona_transitions",
 ]
+VALUE_MARTS = [
+    "clv_model_parameters",
+    "customer_lifetime_value",
+    "clv_holdout_validation",
+    "customer_equity",
+    "customer_engagement_value",
+    "customer_profitability",
+]
 
 # --------------------------------------------------------------------------- without GX
 
@@ -45,8 +53,8 @@ def test_import_is_cheap():
 
 
 def test_registry_has_every_mart_in_domain_order():
-    assert DOMAINS == ("audit", "voice", "personas")
-    assert list(SUITES) == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS
+    assert DOMAINS == ("audit", "voice", "personas", "value")
+    assert list(SUITES) == AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS + VALUE_MARTS
     assert SUITES["customers"].name == "customers_suite"
     # the suites that read figures from outside their mart need the build's run parameters
     assert SUITES["customer_audit_figures"].needs_run_parameters
@@ -129,7 +137,7 @@ def test_every_expectation_of_every_suite_runs_on_good_data(good):
     import great_expectations.expectations as gxe
 
     report, _ = good
-    for mart in AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS:
+    for mart in AUDIT_MARTS + VOICE_MARTS + PERSONAS_MARTS + VALUE_MARTS:
         result = report.result_for(mart)
         assert result is not None and result.success, (mart, result)
         assert result.evaluated == len(SUITES[mart].expectations(gxe)), mart
