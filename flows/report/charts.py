@@ -65,7 +65,14 @@ class Context:
         entities = self.built_from.get(mart, ())
         if entities:
             return f"no {', '.join(entities)} exports: marts.{mart} is published empty."
-        return f"marts.{mart} is published empty: nothing to draw."
+        return EMPTY_REASONS.get(mart, f"marts.{mart} is published empty: nothing to draw.")
+
+
+#: Why a mart is empty although its exports exist.
+EMPTY_REASONS = {
+    "clv_holdout_validation": "no holdout: the model is calibrated up to the as-of date (set the dbt var "
+    "clv_calibration_end to an earlier date to check its predictions on the months after it).",
+}
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -812,20 +819,89 @@ def clv_distribution(ctx: Context) -> Section | None:
     return section
 
 
-def table_section(ctx: Context, marts: tuple[str, ...], chart_id: str, title: str, question: str) -> Section | None:
-    """The first published of `marts` shown as a table (customer equity, CLV / CAC, the holdout check)."""
+def table_section(
+    ctx: Context,
+    marts: tuple[str, ...],
+    chart_id: str,
+    title: str,
+    question: str,
+    query: str | None = None,
+    defined: tuple[str, ...] = (),
+    reading: Callable[[list[dict[str, Any]], NumberFormat], str] | None = None,
+) -> Section | None:
+    """The first published of `marts` shown as a table: its rows (at most 24), or what `query` (SQL over
+    `marts.<mart>`, `{mart}` in it) makes of them; `defined`: the mart columns whose definitions it shows."""
     mart = next((m for m in marts if ctx.marts.has(m)), None)
     if mart is None:
         return None
     section = Section(chart_id, title, question, mart)
-    columns = ctx.marts.columns(mart)
-    section.definitions = ctx.define(mart, *columns)[:8]
-    records = ctx.marts.records(f"select * from marts.{mart} limit 24")
-    if not records:
+    section.definitions = ctx.define(mart, *(defined or ctx.marts.columns(mart)))[:8]
+    if ctx.marts.rows(mart) == 0:
         section.empty_reason = ctx.empty_reason(mart)
+        section.reading = section.empty_reason
         return section
+    records = ctx.marts.records(query.format(mart=mart) if query else f"select * from marts.{mart} limit 24")
+    columns = list(records[0]) if records else ctx.marts.columns(mart)
     section.table = [columns] + [[_cell(ctx.fmt, name, row[name]) for name in columns] for row in records]
+    if reading is not None and records:
+        section.reading = reading(records, ctx.fmt)
     return section
+
+
+def _equity_reading(records: list[dict[str, Any]], fmt: NumberFormat) -> str:
+    """The 'all' row of EQUITY_BY_CHANNEL in one line."""
+    total = records[-1]
+    text = (
+        f"The customer base is worth {fmt.money(total['customer_equity'])}: {fmt.count(total['customers'])} "
+        f"customers, {fmt.money(total['mean_clv'])} each on average"
+    )
+    if total["clv_to_cac"] is not None:
+        text += f"; where a channel has a CAC, a customer is worth {fmt.number(total['clv_to_cac'], 2)} times its cost"
+    return text + "."
+
+
+def _holdout_reading(records: list[dict[str, Any]], fmt: NumberFormat) -> str:
+    """The total row of clv_holdout_validation in one line (nothing when the mart has none)."""
+    total = next((r for r in records if r.get("check_type") == "total"), None)
+    if total is None:
+        return "The model's predictions beside what the customers did in the holdout."
+    return (
+        f"In the holdout the model expected {fmt.number(total['expected_repeat_purchases'], 0)} repeat purchases; "
+        f"the customers made {fmt.number(total['actual_repeat_purchases'], 0)} "
+        f"(error {fmt.share(total['relative_error'])})."
+    )
+
+
+#: The holdout check, its total first, then per number of calibration purchases and cumulatively.
+HOLDOUT_ROWS = """
+select check_type, calibration_frequency, period_end_date, customers, actual_repeat_purchases,
+       expected_repeat_purchases, relative_error
+from marts.{mart}
+order by check_type <> 'total', check_type, row_order
+limit 24
+"""
+
+
+#: Customer equity per acquisition channel and in total, from the monthly rows of customer_equity:
+#: the equity is the sum of the cohorts' CLV (the mart's customer_equity column is cumulative per
+#: channel, so its sum over months would count cohorts again); CLV / CAC over the months with a CAC.
+EQUITY_BY_CHANNEL = """
+with by_channel as (
+    select
+        coalesce(acquisition_channel, 'all') as acquisition_channel,
+        sum(new_customers) as customers,
+        sum(cohort_clv) as customer_equity,
+        sum(cohort_clv) / nullif(sum(new_customers), 0) as mean_clv,
+        sum(cac * new_customers) filter (where cac is not null)
+            / nullif(sum(new_customers) filter (where cac is not null), 0) as cac,
+        sum(cohort_clv) filter (where cac is not null)
+            / nullif(sum(cac * new_customers) filter (where cac is not null), 0) as clv_to_cac
+    from marts.{mart}
+    group by rollup (acquisition_channel)
+)
+select * from by_channel
+order by acquisition_channel = 'all', customer_equity desc
+"""
 
 
 def _cell(fmt: NumberFormat, name: str, value: Any) -> str:
@@ -838,6 +914,8 @@ def _cell(fmt: NumberFormat, name: str, value: Any) -> str:
     if isinstance(value, float) or hasattr(value, "as_tuple"):
         if any(k in name for k in ("share", "rate", "ratio_pct")):
             return fmt.share(value)
+        if "_to_" in name:  # a ratio of two amounts (clv_to_cac)
+            return fmt.number(value, 2)
         if any(k in name for k in ("revenue", "clv", "equity", "cac", "value", "amount", "spend")):
             return fmt.money(value)
         return fmt.number(value, 2)
@@ -849,20 +927,26 @@ VALUE_TABLES: list[dict[str, Any]] = [
     {
         "marts": ("customer_equity",),
         "chart_id": "table-customer-equity",
-        "title": "Customer equity",
-        "question": "What is the whole base worth: the sum of its customers' lifetime values.",
-    },
-    {
-        "marts": ("clv_cac", "clv_by_channel", "customer_value_by_channel"),
-        "chart_id": "table-clv-cac",
-        "title": "CLV / CAC per channel",
-        "question": "Which channels win customers worth more than they cost?",
+        "title": "Customer equity and CLV / CAC per channel",
+        "question": "What is the whole base worth, and which channels win customers worth more than they cost?",
+        "query": EQUITY_BY_CHANNEL,
+        "defined": ("cohort_clv", "customer_equity", "mean_clv", "cac", "clv_to_cac"),
+        "reading": _equity_reading,
     },
     {
         "marts": ("clv_holdout_validation",),
         "chart_id": "table-clv-holdout",
         "title": "The model's holdout check",
         "question": "Did the model predict the held-out period?",
+        "query": HOLDOUT_ROWS,
+        "defined": (
+            "check_type",
+            "calibration_frequency",
+            "actual_repeat_purchases",
+            "expected_repeat_purchases",
+            "relative_error",
+        ),
+        "reading": _holdout_reading,
     },
 ]
 

@@ -78,14 +78,9 @@ def _equity_line(marts: PublishedMarts, fmt: NumberFormat) -> str:
     """The customer equity the customer-value marts publish (empty when they do not)."""
     if not marts.has("customer_equity"):
         return ""
-    columns = marts.columns("customer_equity")
-    column = next((c for c in columns if c == "customer_equity"), None) or next(
-        (c for c in columns if "equity" in c), None
-    )
-    if column is None:
-        return ""
-    value = marts.con.sql(f'select sum("{column}") from marts.customer_equity').fetchall()[0][0]
-    return "" if value is None else f"{fmt.money(value)} (marts.customer_equity.{column})"
+    # the sum of every cohort's CLV: the mart's customer_equity column is cumulative per channel
+    value = marts.con.sql("select sum(cohort_clv) from marts.customer_equity").fetchall()[0][0]
+    return "" if value is None else f"{fmt.money(value)} (sum of marts.customer_equity.cohort_clv)"
 
 
 def render_report(

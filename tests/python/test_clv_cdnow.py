@@ -6,14 +6,14 @@ customers only), loaded by the loader and built by dbt as a company's exports wo
 from __future__ import annotations
 
 import csv
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from flows.config import parse_dbt_vars
-from flows.ingest import load_exports
+from flows.ingest import PlausibleWindow, load_exports
 from flows.transform import run_dbt
 
 lifetimes_datasets = pytest.importorskip("lifetimes.datasets")
@@ -62,7 +62,8 @@ def cdnow_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     customers = write_cdnow_exports(root / "exports")
     assert customers == 2357
     warehouse = root / "cdnow.duckdb"
-    report = load_exports(warehouse, root / "exports", earliest_timestamp=date(1990, 1, 1))
+    window = PlausibleWindow(earliest=date(1990, 1, 1), latest=date.today() + timedelta(days=1))
+    report = load_exports(warehouse, root / "exports", window=window)
     assert sum(f.rows_quarantined for f in report.files) == 0
     result = run_dbt(
         [

@@ -40,6 +40,7 @@ SAMPLE_CHARTS = (
     "chart-persona-transitions",
     "chart-lorenz",
     "chart-cac",
+    "chart-clv",
 )
 
 
@@ -155,34 +156,69 @@ def test_an_empty_mart_says_which_export_is_missing(copy_run, tmp_path: Path) ->
     for chart_id in ("chart-nps", "chart-ces-csat", "chart-satisfaction-loyalty"):
         assert by_id[chart_id].spec is None
         assert by_id[chart_id].empty_reason.startswith("no survey_responses exports: marts."), chart_id
-    assert html.count('data-empty="true"') == 3
+    # and the holdout check: the sample's model is calibrated up to the as-of date
+    assert by_id["table-clv-holdout"].empty_reason.startswith("no holdout: ")
+    assert html.count('data-empty="true"') == 4
     assert "chart-nps" not in html.split("const charts =")[1].split(";")[0]
 
 
-def test_customer_value_sections_appear_when_their_marts_are_published(copy_run) -> None:
+def test_customer_value_sections_show_the_published_value_marts(copy_run) -> None:
+    """The CLV distribution of the published customer_lifetime_value; customer equity and CLV / CAC per
+    channel from a hand-made customer_equity (the equity is the sum of the cohorts' CLV, never a sum
+    of the cumulative column); the holdout check as a table."""
     paths = copy_run()
     with duckdb.connect(str(paths.published)) as con:
+        con.execute("drop table marts.customer_equity")
         con.execute(
-            """create table marts.customer_lifetime_value as
-               select customer_id, acquisition_channel, 100.0 + 10 * (row_number() over (order by customer_id) % 5) as clv
-               from marts.customers where is_customer"""
+            """create table marts.customer_equity as
+               select acquisition_month::date as acquisition_month, acquisition_channel,
+                      new_customers::bigint as new_customers, cohort_clv::decimal(18, 2) as cohort_clv,
+                      customer_equity::decimal(18, 2) as customer_equity, cac::decimal(18, 2) as cac
+               from (values ('2024-01-01', 'web', 2, 200.00, 200.00, 50.00),
+                            ('2024-02-01', 'web', 1, 100.00, 300.00, 20.00),
+                            ('2024-01-01', 'referral', 1, 30.00, 30.00, null))
+                    as t(acquisition_month, acquisition_channel, new_customers, cohort_clv, customer_equity, cac)"""
         )
-        con.execute("create table marts.customer_equity as select 1234.5::decimal(18, 2) as customer_equity")
-        con.execute("create table marts.clv_holdout_validation as select 0.5 as mean_absolute_error, 3 as customers")
-        n, mean = con.execute("select count(*), avg(clv) from marts.customer_lifetime_value").fetchall()[0]
+        con.execute("drop table marts.clv_holdout_validation")
+        con.execute(
+            """create table marts.clv_holdout_validation as
+               select 'total' as check_type, 'all' as calibration_frequency, 1 as row_order,
+                      null::date as period_end_date, 3 as customers, 10.0 as actual_repeat_purchases,
+                      11.0 as expected_repeat_purchases, 0.1 as relative_error"""
+        )
+        n, median = con.execute(
+            "select count(clv), quantile_cont(clv, 0.5) from marts.customer_lifetime_value"
+        ).fetchall()[0]
     html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
     by_id = {s.chart_id: s for s in sections}
     fmt = NumberFormat.for_locale("nl-NL", "EUR")
-    assert by_id["chart-clv"].spec is not None
-    assert (
-        by_id["chart-clv"].reading
-        == f"Median CLV €\u00a0120,00; the mean {fmt.money(mean)} over {fmt.count(n)} customers."
+    assert by_id["chart-clv"].spec is not None and n > 0
+    assert by_id["chart-clv"].reading.startswith(f"Median CLV {fmt.money(median)}; the mean ")
+    assert by_id["chart-clv"].reading.endswith(f" over {fmt.count(n)} customers.")
+    euro = "€\u00a0"
+    assert by_id["table-customer-equity"].table == [
+        ["acquisition_channel", "customers", "customer_equity", "mean_clv", "cac", "clv_to_cac"],
+        # web: CAC (2 x 50 + 1 x 20) / 3 = 40; CLV / CAC 300 / 120 = 2.5; referral has no CAC
+        ["web", "3", f"{euro}300,00", f"{euro}100,00", f"{euro}40,00", "2,50"],
+        ["referral", "1", f"{euro}30,00", f"{euro}30,00", "–", "–"],
+        ["all", "4", f"{euro}330,00", f"{euro}82,50", f"{euro}40,00", "2,50"],
+    ]
+    assert by_id["table-customer-equity"].reading == (
+        f"The customer base is worth {euro}330,00: 4 customers, {euro}82,50 each on average; where a channel "
+        "has a CAC, a customer is worth 2,50 times its cost."
     )
-    assert by_id["table-customer-equity"].table == [["customer_equity"], ["€\u00a01.234,50"]]
-    assert by_id["table-clv-holdout"].table == [["mean_absolute_error", "customers"], ["0,50", "3"]]
-    assert "table-clv-cac" not in by_id  # no such mart
+    assert by_id["table-clv-holdout"].table == [
+        [
+            "check_type", "calibration_frequency", "period_end_date", "customers", "actual_repeat_purchases",
+            "expected_repeat_purchases", "relative_error",
+        ],
+        ["total", "all", "–", "3", "10,00", "11,00", "0,10"],
+    ]  # fmt: skip
+    assert by_id["table-clv-holdout"].reading == (
+        f"In the holdout the model expected 11 repeat purchases; the customers made 10 (error {fmt.share(0.1)})."
+    )
     assert (
-        '<p id="customer-equity"><b>Customer equity</b>: €\u00a01.234,50 (marts.customer_equity.customer_equity)</p>'
+        f'<p id="customer-equity"><b>Customer equity</b>: {euro}330,00 (sum of marts.customer_equity.cohort_clv)</p>'
         in html
     )
 
