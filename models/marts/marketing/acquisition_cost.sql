@@ -116,7 +116,7 @@ month_channel_rows as (
         'all' as acquisition_channel,
         bool_or(has_spend) as has_spend,
         sum(spend_amount) as spend_amount,
-        sum(new_customers) as new_customers
+        cast(sum(new_customers) as bigint) as new_customers
 
     from channel_rows
     group by acquisition_month

@@ -37,8 +37,8 @@ costs_by_customer as (
 
     select
         customer_id,
-        sum(completed_orders) as completed_orders,
-        sum(orders_with_cost) as orders_with_cost,
+        cast(sum(completed_orders) as bigint) as completed_orders,
+        cast(sum(orders_with_cost) as bigint) as orders_with_cost,
         sum(revenue) as revenue,
         sum(cost_of_goods) as cost_of_goods,
         sum(discounts) as discounts
@@ -60,7 +60,7 @@ components as (
         {{ round_money('costs_by_customer.cost_of_goods') }} as cost_of_goods,
         cast(costs_by_customer.discounts as decimal(18, 2)) as discounts,
         coalesce(interactions.service_contacts, 0) as service_contacts,
-        coalesce(interactions.transfers, 0) as transfers,
+        cast(coalesce(interactions.transfers, 0) as bigint) as transfers,
         {{ round_money(
             'coalesce(interactions.service_contacts, 0) * ' ~ var('service_cost_per_contact')
             ~ ' + coalesce(interactions.transfers, 0) * ' ~ var('service_cost_per_transfer')
