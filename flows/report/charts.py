@@ -908,9 +908,11 @@ limit 24
 """
 
 
-#: Customer equity per acquisition channel and in total, from the monthly rows of customer_equity:
-#: the equity is the sum of the cohorts' CLV (the mart's customer_equity column is cumulative per
-#: channel, so its sum over months would count cohorts again); CLV / CAC over the months with a CAC.
+#: Customer equity per acquisition channel and in total, from the monthly channel rows of
+#: customer_equity (not its 'all' rows, which repeat them): the equity is the sum of the cohorts' CLV
+#: (the mart's customer_equity column is cumulative per channel, so its sum over months would count
+#: cohorts again); CAC and CLV / CAC over the months with a CAC, as the run summary's
+#: (flows/summary/headlines/value.py CHANNEL_SQL).
 EQUITY_BY_CHANNEL = """
 with by_channel as (
     select
@@ -923,6 +925,7 @@ with by_channel as (
         sum(cohort_clv) filter (where cac is not null)
             / nullif(sum(cac * new_customers) filter (where cac is not null), 0) as clv_to_cac
     from marts.{mart}
+    where acquisition_channel <> 'all'
     group by rollup (acquisition_channel)
 )
 select * from by_channel

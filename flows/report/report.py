@@ -78,9 +78,11 @@ def _equity_line(marts: PublishedMarts, fmt: NumberFormat) -> str:
     """The customer equity the customer-value marts publish (empty when they do not)."""
     if not marts.has("customer_equity"):
         return ""
-    # the sum of every cohort's CLV: the mart's customer_equity column is cumulative per channel
-    value = marts.con.sql("select sum(cohort_clv) from marts.customer_equity").fetchall()[0][0]
-    return "" if value is None else f"{fmt.money(value)} (sum of marts.customer_equity.cohort_clv)"
+    # the sum of every customer's CLV, as the run summary's (flows/summary/headlines/value.py EQUITY_SQL)
+    if not marts.has("customer_lifetime_value"):
+        return ""
+    value = marts.con.sql("select sum(clv) from marts.customer_lifetime_value").fetchall()[0][0]
+    return "" if value is None else f"{fmt.money(value)} (sum of marts.customer_lifetime_value.clv)"
 
 
 def render_report(

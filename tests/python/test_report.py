@@ -165,7 +165,8 @@ def test_an_empty_mart_says_which_export_is_missing(copy_run, tmp_path: Path) ->
 def test_customer_value_sections_show_the_published_value_marts(copy_run) -> None:
     """The CLV distribution of the published customer_lifetime_value; customer equity and CLV / CAC per
     channel from a hand-made customer_equity (the equity is the sum of the cohorts' CLV, never a sum
-    of the cumulative column); the holdout check as a table."""
+    of the cumulative column nor of the 'all' rows); the statement's customer equity is the sum of the
+    customers' CLV; the holdout check as a table."""
     paths = copy_run()
     with duckdb.connect(str(paths.published)) as con:
         con.execute("drop table marts.customer_equity")
@@ -176,7 +177,10 @@ def test_customer_value_sections_show_the_published_value_marts(copy_run) -> Non
                       customer_equity::decimal(18, 2) as customer_equity, cac::decimal(18, 2) as cac
                from (values ('2024-01-01', 'web', 2, 200.00, 200.00, 50.00),
                             ('2024-02-01', 'web', 1, 100.00, 300.00, 20.00),
-                            ('2024-01-01', 'referral', 1, 30.00, 30.00, null))
+                            ('2024-01-01', 'referral', 1, 30.00, 30.00, null),
+                            -- the mart's 'all' rows repeat the channels: never counted again
+                            ('2024-01-01', 'all', 3, 230.00, 230.00, 50.00),
+                            ('2024-02-01', 'all', 1, 100.00, 330.00, 20.00))
                     as t(acquisition_month, acquisition_channel, new_customers, cohort_clv, customer_equity, cac)"""
         )
         con.execute("drop table marts.clv_holdout_validation")
@@ -186,8 +190,8 @@ def test_customer_value_sections_show_the_published_value_marts(copy_run) -> Non
                       null::date as period_end_date, 3 as customers, 10.0 as actual_repeat_purchases,
                       11.0 as expected_repeat_purchases, 0.1 as relative_error"""
         )
-        n, median = con.execute(
-            "select count(clv), quantile_cont(clv, 0.5) from marts.customer_lifetime_value"
+        n, median, equity = con.execute(
+            "select count(clv), quantile_cont(clv, 0.5), sum(clv) from marts.customer_lifetime_value"
         ).fetchall()[0]
     html, sections = render_report(paths.published, dbt_manifest=_manifest(paths))
     by_id = {s.chart_id: s for s in sections}
@@ -218,8 +222,8 @@ def test_customer_value_sections_show_the_published_value_marts(copy_run) -> Non
         f"In the holdout the model expected 11 repeat purchases; the customers made 10 (error {fmt.share(0.1)})."
     )
     assert (
-        f'<p id="customer-equity"><b>Customer equity</b>: {euro}330,00 (sum of marts.customer_equity.cohort_clv)</p>'
-        in html
+        f'<p id="customer-equity"><b>Customer equity</b>: {fmt.money(equity)} '
+        "(sum of marts.customer_lifetime_value.clv)</p>" in html
     )
 
 
