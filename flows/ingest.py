@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import time
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -142,8 +145,95 @@ def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+            digest.update(chunk)  # (hashlib releases the GIL: files hash in parallel threads)
     return digest.hexdigest()
+
+
+#: A file's stat stands for its content (ContentHashes) only when its last change (ctime) was at
+#: least this long before its hash was taken: a change within the same timestamp tick as the
+#: hashing would not show in the stat (coarse time stamps; git's "racy clean" problem).
+STAT_TRUST_MARGIN_NS = 2_000_000_000
+#: Threads that hash export files while the loader loads the ones before.
+HASH_THREADS = 2
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the file system tells of a file without reading it. Any write changes its ctime (which,
+    unlike the mtime, no tool can set back); a replaced file has another inode."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStat:
+        st = os.stat(path)
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class ContentHashes:
+    """The content hashes of export files, each read once, in HASH_THREADS background threads, while
+    the loader works on the files before it. A file whose stat (path, size, mtime, ctime, inode) is
+    the one recorded in `raw.file_hashes` when it was last hashed, at least STAT_TRUST_MARGIN_NS after
+    its last change, is not read again: a run with nothing new costs what stat costs, not what
+    reading the history costs. Whether a file is loaded is still decided by its content hash (the
+    manifest); this table only remembers hashes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> None:
+        known = {
+            row[0]: (FileStat(*row[1:6]), row[6], row[7])
+            for row in con.execute(
+                f"""select file_path, file_bytes, mtime_ns, ctime_ns, inode, device, content_hash, hashed_at_ns
+                    from {RAW_SCHEMA}.file_hashes"""
+            ).fetchall()
+        }
+        self._pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="cvw-hash")
+        self._hashes: dict[Path, Future[tuple[str, FileStat, int]] | str] = {}
+        for path in paths:
+            key = self._key(path)
+            before = time.time_ns()
+            stat = FileStat.of(path)
+            entry = known.get(key)
+            if entry is not None and entry[0] == stat and stat.ctime_ns < entry[2] - STAT_TRUST_MARGIN_NS:
+                self._hashes[path] = entry[1]
+            else:
+                self._hashes[path] = self._pool.submit(self._hash, path, stat, before)
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return str(Path(path).resolve())
+
+    @staticmethod
+    def _hash(path: Path, stat: FileStat, before: int) -> tuple[str, FileStat, int]:
+        return file_sha256(path), stat, before
+
+    def get(self, con: duckdb.DuckDBPyConnection, path: Path) -> str:
+        """The content hash of `path` (waits for its thread); remembers a newly computed one in raw.file_hashes."""
+        found = self._hashes[path]
+        if isinstance(found, str):
+            return found
+        content_hash, stat, hashed_at = found.result()
+        con.execute(
+            f"insert or replace into {RAW_SCHEMA}.file_hashes values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self._key(path),
+                stat.size,
+                stat.mtime_ns,
+                stat.ctime_ns,
+                stat.inode,
+                stat.device,
+                content_hash,
+                hashed_at,
+            ],
+        )
+        self._hashes[path] = content_hash
+        return content_hash
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- schema
@@ -185,6 +275,19 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
           rows_quarantined bigint not null,
           message varchar,
           loaded_at timestamp not null
+        )"""
+    )
+    con.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}.file_hashes (
+          file_path varchar primary key,
+          file_bytes bigint not null,
+          mtime_ns bigint not null,
+          ctime_ns bigint not null,
+          inode ubigint not null,
+          device ubigint not null,
+          content_hash varchar not null,
+          hashed_at_ns bigint not null
         )"""
     )
     con.execute(
@@ -433,7 +536,7 @@ def check_query(
         else "false"
     )
     rules.append(Rule("_erased", quote_literal(ERASED_REASON)))
-    broken = " or ".join(f"coalesce({r.condition}, false)" for r in rules)
+    broken = "(" + " or ".join(f"coalesce({r.condition}, false)" for r in rules) + ")"
     reasons = ", ".join(f"case when {r.condition} then {r.message} end" for r in rules)
     typed = ", ".join(f"{_helper(c, 'value')} as {quote_identifier(c.name)}" for c in entity.columns)
     return f"""
@@ -760,20 +863,25 @@ def load_exports(
     load day) is quarantined as implausible."""
     report = LoadReport()
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
+    ignored: dict[Path, FileResult] = {}
+    for path, entity in candidates:
+        if entity is None:
+            ignored[path] = FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
+        elif not_a_file := _not_a_file(path):
+            ignored[path] = FileResult(path.name, entity.name, "ignored", message=not_a_file)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse)) as con:
         ensure_raw_schema(con)
         erasures = _prepare_erased_customers(con, warehouse)
-        for path, entity in candidates:
-            if entity is None:
-                report.files.append(
-                    FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
-                )
-                continue
-            not_a_file = _not_a_file(path)
-            if not_a_file:
-                report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
-                continue
-            report.files.append(load_file(con, path, entity, window, run_id, erasures))
+        hashes = ContentHashes(con, [path for path, _ in candidates if path not in ignored])
+        try:
+            for path, entity in candidates:
+                if path in ignored:
+                    report.files.append(ignored[path])
+                    continue
+                content_hash = hashes.get(con, path)
+                report.files.append(load_file(con, path, entity, window, run_id, erasures, content_hash))
+        finally:
+            hashes.close()
         report.not_exported = entities_without_exports(con)
     return report
