@@ -40,6 +40,7 @@ import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
 from flows.csv_lines import UnreadableCsv, drop_incoming, read_csv_export
+from flows.duckdb_connection import connect
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
@@ -643,7 +644,7 @@ def load_exports(
     report = LoadReport()
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(str(warehouse)) as con:
         ensure_raw_schema(con)
         _prepare_erased_customers(con, warehouse)
         for path, entity in candidates:

@@ -23,6 +23,7 @@ import duckdb
 
 from flows import release as releases
 from flows.config import DEFAULT_KEEP_RELEASES, dbt_vars_json, settings
+from flows.duckdb_connection import connect
 from flows.release import read_manifest
 from flows.release_files import CSV_FOLDER, PARQUET_FOLDER, CsvFormat, columns, write_csv, write_manifest, write_parquet
 from flows.sql import quote_identifier, quote_literal
@@ -66,7 +67,7 @@ def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str
     from flows.config import PROJECT_DIR
     from flows.transform import code_fingerprint
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(str(warehouse), read_only=True) as con:
         last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
     digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint(dbt_vars)}\n".encode())
     for path in validation_code_files():
@@ -80,7 +81,7 @@ def published_state(published: Path) -> str | None:
     if not Path(published).exists():
         return None
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        with connect(str(published), read_only=True) as con:
             row = con.execute(f"select source_state from {MARTS_SCHEMA}._publication").fetchone()
     except duckdb.Error:  # an older publication without the column, or no publication table
         return None
@@ -161,7 +162,7 @@ def _write_duckdb(
     dbt_vars: dict[str, Any] | None,
 ) -> tuple[dict[str, int], str | None]:
     """The release's DuckDB file (STORAGE_VERSION); returns the rows of every mart and the as-of date."""
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
         con.execute(f"attach {quote_literal(str(path))} as pub (storage_version {quote_literal(STORAGE_VERSION)})")
@@ -198,7 +199,7 @@ def _write_duckdb(
 
 def _write_mart_files(database: Path, release: Path, metadata: dict[str, str], csv: CsvFormat | None) -> None:
     """parquet/<mart>.parquet (and with `csv` csv/<mart>.csv) of every mart of the release's DuckDB file."""
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(database))} as pub (read_only)")
         for mart in published_marts(con, "pub"):
