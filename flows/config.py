@@ -129,10 +129,10 @@ def parse_dbt_vars(text: str | None) -> dict[str, Any]:
     """`--vars` as dbt takes it: a YAML (or JSON) mapping, e.g. `{churn_window_days: 180}`.
 
     Raises ValueError with a one-line cause for anything that is not a mapping."""
-    import yaml
-
     if text is None or not text.strip():
         return {}
+    import yaml  # only when there are vars: a run without them does not pay the import
+
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -21,7 +21,8 @@ orchestration: the process's wall time minus the steps), load, dbt start-up and 
 (models and tests), Great Expectations validation and publication; below them, dbt's execution time
 per kind of node summed over its threads. Peak RSS is the largest sum of the resident set sizes of the
 run's process and all its descendants (dbt, the temporary Prefect server), sampled from /proc every
-0.1 s. `--json PATH` writes every figure. No test asserts on timings: they depend on the machine.
+0.1 s. Each run's output is in `<workdir>/<run>.log`. `--json PATH` writes every figure. No test
+asserts on timings: they depend on the machine.
 """
 
 from __future__ import annotations
@@ -262,25 +263,29 @@ class PeakTreeRss:
         return self.peak
 
 
-def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int]:
-    """Run `command` in a fresh process; its wall seconds and the peak RSS of its process tree (bytes)."""
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
+    """Run `command` in a fresh process (its output into `log`); its wall seconds and the peak RSS of its
+    process tree (bytes)."""
     full_env = {**os.environ, **env}
     if "PREFECT_API_URL" not in env:
         full_env.pop("PREFECT_API_URL", None)  # a temporary server, as `python -m flows run` without one
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=PROJECT_DIR, env=full_env, stdout=subprocess.DEVNULL)
-    sampler = PeakTreeRss(process.pid)
-    code = process.wait()
+    with log.open("wb") as output:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=PROJECT_DIR, env=full_env, stdout=output, stderr=subprocess.STDOUT)
+        sampler = PeakTreeRss(process.pid)
+        code = process.wait()
+        wall = time.perf_counter() - started
     peak = sampler.stop()
     if code != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} ... failed with exit code {code}")
-    return time.perf_counter() - started, peak
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+        raise RuntimeError(f"{' '.join(command[2:5])} ... failed with exit code {code} (log: {log}):\n{tail}")
+    return wall, peak
 
 
 def timed_run(paths: Paths, out: Path, env: dict[str, str]) -> dict[str, float]:
     """One pipeline run in a fresh process (`_run`): its step timings, wall time and peak RSS."""
     command = [sys.executable, __file__, "--", "_run", str(paths.exports), str(paths.warehouse), str(paths.published)]
-    wall, peak = run_measured([*command, str(out)], env)
+    wall, peak = run_measured([*command, str(out)], env, out.with_suffix(".log"))
     steps = json.loads(out.read_text())
     nodes = steps.pop("dbt nodes")
     return {
@@ -525,7 +530,7 @@ def timed_baseline(paths: Paths, out: Path) -> dict[str, Any]:
         str(paths.published),
         json.dumps(dbt_vars),
     ]
-    _wall, peak = run_measured([*command, str(out)], {})
+    _wall, peak = run_measured([*command, str(out)], {}, out.with_suffix(".log"))
     result = json.loads(out.read_text())
     result["peak RSS (GB)"] = peak / 1e9
     equal = f"{result['cells_equal']:,} of {result['cells']:,} cells equal"
