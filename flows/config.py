@@ -70,8 +70,15 @@ class Settings(BaseSettings):
     #: (default one per core), and where a query over the limit spills (None: `<database file>.tmp`, or the
     #: system's temporary folder for in-memory connections)
     duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
-    duckdb_threads: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    duckdb_threads: int = Field(default_factory=lambda: _usable_cores(), ge=1)
     duckdb_temp_directory: Path | None = None
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def settings() -> Settings:

@@ -32,7 +32,11 @@ def test_defaults_are_duckdbs_own_80_percent_and_one_thread_per_core(monkeypatch
     for name in ("CVW_DUCKDB_MEMORY_LIMIT", "CVW_DUCKDB_THREADS", "CVW_DUCKDB_TEMP_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
     env = settings()
-    assert (env.duckdb_memory_limit, env.duckdb_threads, env.duckdb_temp_directory) == ("80%", os.cpu_count(), None)
+    assert (env.duckdb_memory_limit, env.duckdb_threads, env.duckdb_temp_directory) == (
+        "80%",
+        len(os.sched_getaffinity(0)),
+        None,
+    )
     with connect() as con, duckdb.connect() as plain:
         # the same limit as a connection DuckDB configures by itself
         assert con.execute(SETTINGS_SQL).fetchone()[:2] == plain.execute(SETTINGS_SQL).fetchone()[:2]
