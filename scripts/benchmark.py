@@ -75,7 +75,8 @@ AUDIT_FIGURES = (
 )
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, help=__doc__.splitlines()[0])
-console = Console()
+# a log or a pipe gets the whole table, not 80 columns
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 @app.command(help=__doc__)
