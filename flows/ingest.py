@@ -43,6 +43,7 @@ import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
 from flows.csv_lines import UnreadableCsv, drop_incoming, read_csv_export
+from flows.duckdb_connection import connect
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
@@ -870,7 +871,7 @@ def load_exports(
         elif not_a_file := _not_a_file(path):
             ignored[path] = FileResult(path.name, entity.name, "ignored", message=not_a_file)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(str(warehouse)) as con:
         ensure_raw_schema(con)
         erasures = _prepare_erased_customers(con, warehouse)
         hashes = ContentHashes(con, [path for path, _ in candidates if path not in ignored])

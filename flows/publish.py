@@ -24,6 +24,7 @@ import duckdb
 
 from flows import release as releases
 from flows.config import DEFAULT_KEEP_RELEASES, dbt_vars_json, settings
+from flows.duckdb_connection import connect
 from flows.ingest import file_sha256
 from flows.release import read_manifest
 from flows.release_files import CSV_FOLDER, PARQUET_FOLDER, CsvFormat, columns, write_csv, write_manifest, write_parquet
@@ -70,7 +71,7 @@ def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str
     from flows.config import PROJECT_DIR
     from flows.transform import code_fingerprint
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(str(warehouse), read_only=True) as con:
         last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
     digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint(dbt_vars)}\n".encode())
     for path in validation_code_files():
@@ -84,7 +85,7 @@ def published_state(published: Path) -> str | None:
     if not Path(published).exists():
         return None
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        with connect(str(published), read_only=True) as con:
             row = con.execute(f"select source_state from {MARTS_SCHEMA}._publication").fetchone()
     except duckdb.Error:  # an older publication without the column, or no publication table
         return None
@@ -200,7 +201,7 @@ def _write_release(
     run_id, release, published_at, state, dbt_vars = run
     path = staging / duckdb_name
     metadata = {"run_id": run_id, "release": release}
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
         con.execute(f"attach {quote_literal(str(path))} as pub (storage_version {quote_literal(STORAGE_VERSION)})")
