@@ -290,7 +290,9 @@ def build(
 
     full_refresh: True rebuilds every model from raw; False builds incrementally, except when the
     dbt code or vars differ from those of the last successful build in `target_path` (then it is a
-    full refresh: rows kept from earlier runs were computed by other code).
+    full refresh: rows kept from earlier runs were computed by other code). An incremental build
+    selects only the models downstream of the sources with new loads (`changed_source_selection`,
+    in `DbtResult.selection`).
     unit_tests: None runs dbt's unit tests when the dbt code or vars differ from those of the last
     successful build with unit tests (their outcome depends on nothing else, so a full refresh of
     the same code does not run them again); True or False forces them on or off.
