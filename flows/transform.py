@@ -223,6 +223,10 @@ def newest_load(warehouse: Path) -> dict[str, Any] | None:
             ).fetchone()
     except duckdb.CatalogException:
         return None
+    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
+        if is_lock_message(str(exc)):
+            return None
+        raise
     return {"load_id": int(row[0]), "content_hash": str(row[1])} if row else None
 
 
@@ -245,7 +249,8 @@ def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | 
     is not known for sure: no record of the last build, its newest load is not in this warehouse's
     manifest with the same content hash (another warehouse), a model of the manifest has no table in
     the warehouse, no source got a load (a re-run after a failed validation or publish builds all),
-    or an entity without a dbt source got one."""
+    an entity without a dbt source got one, or another process holds the warehouse (then dbt
+    reports the lock)."""
     import duckdb
 
     record, manifest_file = target_path / LAST_BUILD_LOAD, target_path / "manifest.json"
@@ -258,21 +263,28 @@ def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | 
         for node in manifest.get("nodes", {}).values()
         if node.get("resource_type") == "model" and node.get("config", {}).get("materialized") != "ephemeral"
     }
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        same_load = con.execute(
-            f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
-            [last["load_id"], last["content_hash"]],
-        ).fetchone()[0]
-        if not same_load:
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            same_load = con.execute(
+                f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
+                [last["load_id"], last["content_hash"]],
+            ).fetchone()[0]
+            if not same_load:
+                return None
+            tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+            entities = {
+                row[0]
+                for row in con.execute(
+                    f"select distinct entity from {RAW_SCHEMA}.load_manifest where load_id > ? and status = 'loaded'",
+                    [last["load_id"]],
+                ).fetchall()
+            }
+    except duckdb.CatalogException:
+        return None
+    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
+        if is_lock_message(str(exc)):
             return None
-        tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
-        entities = {
-            row[0]
-            for row in con.execute(
-                f"select distinct entity from {RAW_SCHEMA}.load_manifest where load_id > ? and status = 'loaded'",
-                [last["load_id"]],
-            ).fetchall()
-        }
+        raise
     if not models <= tables or not entities:
         return None
     return source_selectors(manifest, entities)
