@@ -12,6 +12,12 @@ fingerprint of the dbt code and vars of its last successful build in the target 
 fingerprint differs (or is missing) the build is a full refresh with unit tests; when it is the
 same, the build is incremental (or a full refresh when asked for) and skips the unit tests, which
 passed on this very code (README "Incremental runs").
+
+An incremental build builds only what new data can change: the models (and their tests) downstream
+of the sources that received a load since the last successful build (`changed_source_selection`);
+every other model is a function of unchanged raw tables, code and vars, so it already holds what a
+rebuild would give. The as-of date comes from the orders only, so a load of survey answers alone
+does not move it.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
 from flows.duckdb_connection import dbt_environment
@@ -49,6 +56,8 @@ class DbtResult:
     lock_error: str = ""
     full_refresh: bool = False
     code_changed: bool = False  # the dbt code or vars differ from the last successful build's
+    #: the `--select` of an incremental build limited to the sources with new loads ([]: everything)
+    selection: list[str] = field(default_factory=list)
 
     @property
     def success(self) -> bool:
@@ -196,6 +205,92 @@ def code_fingerprint(dbt_vars: dict[str, object] | None = None) -> str:
     return digest.hexdigest()
 
 
+#: The newest load of raw.load_manifest when the last successful build started (load_id and
+#: content_hash): the next incremental build selects the sources with later loads.
+LAST_BUILD_LOAD = "last_build_load.json"
+RAW_SCHEMA = "raw"
+
+
+def newest_load(warehouse: Path) -> dict[str, Any] | None:
+    """{load_id, content_hash} of the newest load in `warehouse`'s raw.load_manifest (None without one)."""
+    import duckdb
+
+    if not warehouse.exists():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            row = con.execute(
+                f"select load_id, content_hash from {RAW_SCHEMA}.load_manifest order by load_id desc limit 1"
+            ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
+        if is_lock_message(str(exc)):
+            return None
+        raise
+    return {"load_id": int(row[0]), "content_hash": str(row[1])} if row else None
+
+
+def source_selectors(manifest: dict[str, Any], entities: set[str]) -> list[str] | None:
+    """`source:<source>.<table>+` for each raw table of `entities` in a dbt manifest, sorted; None when
+    an entity has no source there (then nothing is known and everything must be built)."""
+    raw_tables = {
+        (node.get("identifier") or node["name"]): f"source:{node['source_name']}.{node['name']}+"
+        for node in manifest.get("sources", {}).values()
+        if node.get("schema") == RAW_SCHEMA
+    }
+    if not entities <= raw_tables.keys():
+        return None
+    return sorted(raw_tables[entity] for entity in entities)
+
+
+def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | None:
+    """The `--select` of an incremental build: the models downstream of the sources that received a
+    loaded file since the last successful build in `target_path`. None (build everything) when that
+    is not known for sure: no record of the last build, its newest load is not in this warehouse's
+    manifest with the same content hash (another warehouse), a model of the manifest has no table in
+    the warehouse, no source got a load (a re-run after a failed validation or publish builds all),
+    an entity without a dbt source got one, or another process holds the warehouse (then dbt
+    reports the lock)."""
+    import duckdb
+
+    record, manifest_file = target_path / LAST_BUILD_LOAD, target_path / "manifest.json"
+    if not record.is_file() or not manifest_file.is_file() or not warehouse.exists():
+        return None
+    last = json.loads(record.read_text())
+    manifest = json.loads(manifest_file.read_text())
+    models = {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model" and node.get("config", {}).get("materialized") != "ephemeral"
+    }
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            same_load = con.execute(
+                f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
+                [last["load_id"], last["content_hash"]],
+            ).fetchone()[0]
+            if not same_load:
+                return None
+            tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+            entities = {
+                row[0]
+                for row in con.execute(
+                    f"select distinct entity from {RAW_SCHEMA}.load_manifest where load_id > ? and status = 'loaded'",
+                    [last["load_id"]],
+                ).fetchall()
+            }
+    except duckdb.CatalogException:
+        return None
+    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
+        if is_lock_message(str(exc)):
+            return None
+        raise
+    if not models <= tables or not entities:
+        return None
+    return source_selectors(manifest, entities)
+
+
 def build(
     warehouse: Path,
     target_path: Path,
@@ -208,7 +303,9 @@ def build(
 
     full_refresh: True rebuilds every model from raw; False builds incrementally, except when the
     dbt code or vars differ from those of the last successful build in `target_path` (then it is a
-    full refresh: rows kept from earlier runs were computed by other code).
+    full refresh: rows kept from earlier runs were computed by other code). An incremental build
+    selects only the models downstream of the sources with new loads (`changed_source_selection`,
+    in `DbtResult.selection`).
     unit_tests: None runs dbt's unit tests when the dbt code or vars differ from those of the last
     successful build with unit tests (their outcome depends on nothing else, so a full refresh of
     the same code does not run them again); True or False forces them on or off.
@@ -219,15 +316,22 @@ def build(
     full_refresh = full_refresh or code_changed
     if unit_tests is None:
         unit_tests = code_changed
+    selection = None if full_refresh else changed_source_selection(warehouse, target_path)
+    loads_seen = newest_load(warehouse)  # read before dbt opens the warehouse
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    if selection:
+        args += ["--select", *selection]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     if code_changed:
         last_build.unlink(missing_ok=True)
+    if full_refresh:  # a full refresh that fails leaves no record: the next build builds everything
+        (target_path / LAST_BUILD_LOAD).unlink(missing_ok=True)
     result = run_dbt(args, warehouse, target_path, dbt_vars=dbt_vars, quiet=quiet)
     result.unit_tests_skipped = not unit_tests
     result.full_refresh = full_refresh
     result.code_changed = code_changed
+    result.selection = selection or []
     if not result.success:
         if result.lock_error:  # another process holds the warehouse: a retry can cure it
             from flows.resilience import WarehouseLocked
@@ -236,4 +340,6 @@ def build(
         raise DbtError(result)
     if code_changed and unit_tests:  # a full refresh on this code passed its unit tests
         last_build.write_text(fingerprint + "\n")
+    if loads_seen is not None:
+        (target_path / LAST_BUILD_LOAD).write_text(json.dumps(loads_seen) + "\n")
     return result

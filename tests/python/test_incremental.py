@@ -274,6 +274,16 @@ def test_the_same_code_builds_incrementally_without_unit_tests(scenario: Scenari
     assert not day_2.full_refresh and not day_2.code_changed
     assert day_2.unit_tests_skipped and day_2.count("unit_test") == 0
     assert day_2.count("test", "pass") > 0  # data tests run on every build
+    # day 1 (no earlier build) and the full refresh build everything; day 2 only what is downstream
+    # of the sources that got files (no marketing spend on day 2): its marts equal the full refresh's
+    assert day_1.selection == [] and refresh.selection == []
+    assert day_2.selection == [
+        "source:crm.contacts+",
+        "source:crm.customers+",
+        "source:crm.orders+",
+        "source:survey.survey_responses+",
+    ]
+    assert not any(n.name == "stg_crm__marketing_spend" for n in day_2.nodes)
     assert transform.code_fingerprint({"churn_window_days": 180}) != transform.code_fingerprint()
 
 

@@ -44,7 +44,9 @@ customer_years as (
 
     from order_days
     inner join years
-        on order_days.order_date between years.period_start and years.period_end
+        -- an equi-join on the year (a hash join, not a range join over every order day)
+        on cast(date_trunc('year', order_days.order_date) as date) = years.period_start
+        and order_days.order_date <= years.period_end
     group by all
 
 ),

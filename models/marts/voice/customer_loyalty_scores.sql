@@ -17,87 +17,46 @@ as_of as (
 
 ),
 
-score_answers as (
+customer_responses as (
 
-    -- one row per answered score: a response with NPS and CSAT gives two
-    select customer_id, response_id, responded_at, response_date, 'nps' as score_type, nps_score as score
-    from responses
-    where nps_score is not null
-    union all
-    select customer_id, response_id, responded_at, response_date, 'ces' as score_type, ces_score as score
-    from responses
-    where ces_score is not null
-    union all
-    select customer_id, response_id, responded_at, response_date, 'csat' as score_type, csat_score as score
-    from responses
-    where csat_score is not null
-
-),
-
-score_answers_ranked as (
-
+    -- one pass over the answers, no window: the latest answer of a score type is the one with the
+    -- greatest (responded_at, response_id) (response_id breaks ties of time), max_by over that
+    -- pair; max_by(..., 2) gives the two latest NPS answers, newest first. One max_by per score
+    -- type (score and date together): each costs a sort key per answer
     select
-        *,
-        row_number() over (
-            partition by customer_id, score_type
-            order by responded_at desc, response_id desc
-        ) as answer_recency
+        responses.customer_id,
+        count(*) as responses,
+        count(responses.nps_score) as nps_answers,
+        count(responses.ces_score) as ces_answers,
+        count(responses.csat_score) as csat_answers,
+        min(responses.response_date) as first_response_date,
+        max(responses.response_date) as last_response_date,
+        max_by(
+            { 'score': responses.nps_score, 'response_date': responses.response_date },
+            (responses.responded_at, responses.response_id),
+            2
+        ) filter (where responses.nps_score is not null) as latest_two_nps_answers,
+        max_by(
+            { 'score': responses.ces_score, 'response_date': responses.response_date },
+            (responses.responded_at, responses.response_id)
+        ) filter (where responses.ces_score is not null) as latest_ces_answer,
+        max_by(
+            { 'score': responses.csat_score, 'response_date': responses.response_date },
+            (responses.responded_at, responses.response_id)
+        ) filter (where responses.csat_score is not null) as latest_csat_answer,
+        -- NPS answers of the last voice_rolling_nps_months months up to the as-of date
+        count(responses.nps_score)
+        filter (where responses.response_date > as_of.rolling_nps_after_date) as rolling_nps_answers,
+        avg(responses.nps_score)
+        filter (where responses.response_date > as_of.rolling_nps_after_date) as rolling_nps_mean
 
-    from score_answers
+    from responses
+    cross join as_of
+    group by responses.customer_id
 
 ),
 
 latest_answers as (
-
-    select
-        customer_id,
-        max(score) filter (where score_type = 'nps' and answer_recency = 1) as latest_nps_score,
-        max(response_date) filter (where score_type = 'nps' and answer_recency = 1) as latest_nps_date,
-        max(score) filter (where score_type = 'nps' and answer_recency = 2) as previous_nps_score,
-        max(score) filter (where score_type = 'ces' and answer_recency = 1) as latest_ces_score,
-        max(response_date) filter (where score_type = 'ces' and answer_recency = 1) as latest_ces_date,
-        max(score) filter (where score_type = 'csat' and answer_recency = 1) as latest_csat_score,
-        max(response_date) filter (where score_type = 'csat' and answer_recency = 1) as latest_csat_date
-
-    from score_answers_ranked
-    where answer_recency <= 2
-    group by customer_id
-
-),
-
-rolling_nps as (
-
-    -- NPS answers of the last voice_rolling_nps_months months up to the as-of date
-    select
-        score_answers.customer_id,
-        count(*) as rolling_nps_answers,
-        avg(score_answers.score) as rolling_nps_mean
-
-    from score_answers
-    cross join as_of
-    where score_answers.score_type = 'nps'
-        and score_answers.response_date > as_of.rolling_nps_after_date
-    group by score_answers.customer_id
-
-),
-
-customer_responses as (
-
-    select
-        customer_id,
-        count(*) as responses,
-        count(nps_score) as nps_answers,
-        count(ces_score) as ces_answers,
-        count(csat_score) as csat_answers,
-        min(response_date) as first_response_date,
-        max(response_date) as last_response_date
-
-    from responses
-    group by customer_id
-
-),
-
-final as (
 
     select
         customer_responses.customer_id,
@@ -107,14 +66,38 @@ final as (
         customer_responses.csat_answers,
         customer_responses.first_response_date,
         customer_responses.last_response_date,
+        customer_responses.latest_two_nps_answers[1].score as latest_nps_score,
+        customer_responses.latest_two_nps_answers[1].response_date as latest_nps_date,
+        customer_responses.latest_two_nps_answers[2].score as previous_nps_score,
+        customer_responses.latest_ces_answer.score as latest_ces_score,
+        customer_responses.latest_ces_answer.response_date as latest_ces_date,
+        customer_responses.latest_csat_answer.score as latest_csat_score,
+        customer_responses.latest_csat_answer.response_date as latest_csat_date,
+        customer_responses.rolling_nps_answers,
+        customer_responses.rolling_nps_mean
+
+    from customer_responses
+
+),
+
+final as (
+
+    select
+        latest_answers.customer_id,
+        latest_answers.responses,
+        latest_answers.nps_answers,
+        latest_answers.ces_answers,
+        latest_answers.csat_answers,
+        latest_answers.first_response_date,
+        latest_answers.last_response_date,
         latest_answers.latest_nps_score,
         latest_answers.latest_nps_date,
         {{ nps_category('latest_answers.latest_nps_score') }} as latest_nps_category,
         latest_answers.previous_nps_score,
         latest_answers.latest_nps_score - latest_answers.previous_nps_score as nps_change,
-        coalesce(rolling_nps.rolling_nps_answers, 0) as rolling_nps_answers,
-        {{ voice_round_score('rolling_nps.rolling_nps_mean') }} as rolling_nps_mean,
-        {{ nps_category('rolling_nps.rolling_nps_mean') }} as rolling_nps_category,
+        coalesce(latest_answers.rolling_nps_answers, 0) as rolling_nps_answers,
+        {{ voice_round_score('latest_answers.rolling_nps_mean') }} as rolling_nps_mean,
+        {{ nps_category('latest_answers.rolling_nps_mean') }} as rolling_nps_category,
         latest_answers.latest_ces_score,
         latest_answers.latest_ces_date,
         {{ ces_category('latest_answers.latest_ces_score') }} as latest_ces_category,
@@ -123,10 +106,8 @@ final as (
         {{ csat_category('latest_answers.latest_csat_score') }} as latest_csat_category,
         as_of.as_of_date
 
-    from customer_responses
+    from latest_answers
     cross join as_of
-    left join latest_answers using (customer_id)
-    left join rolling_nps using (customer_id)
 
 )
 
