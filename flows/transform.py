@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
-from flows.duckdb_connection import dbt_environment
+from flows.duckdb_connection import connect, dbt_environment
 from flows.errors import is_lock_message
 
 
@@ -218,7 +218,7 @@ def newest_load(warehouse: Path) -> dict[str, Any] | None:
     if not warehouse.exists():
         return None
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with connect(warehouse, read_only=True) as con:
             row = con.execute(
                 f"select load_id, content_hash from {RAW_SCHEMA}.load_manifest order by load_id desc limit 1"
             ).fetchone()
@@ -265,7 +265,7 @@ def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | 
         if node.get("resource_type") == "model" and node.get("config", {}).get("materialized") != "ephemeral"
     }
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with connect(warehouse, read_only=True) as con:
             same_load = con.execute(
                 f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
                 [last["load_id"], last["content_hash"]],
