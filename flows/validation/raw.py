@@ -16,14 +16,17 @@ The rules come from dbt, the values from below the marts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flows.validation.parameters import RunParameters
 
 if TYPE_CHECKING:  # pragma: no cover
     import duckdb
     import pandas as pd
+
+T = TypeVar("T")
 
 # The current version of every order, as a raw row: dbt's staging names it (order_id, load_id, line)
 # and dates it in the reporting time zone; amount, currency and status are raw's.
@@ -123,14 +126,46 @@ with valid_responses as (
 """
 
 
+# The customers with a completed order on or before the as-of date (staging.stg_crm__orders).
+CUSTOMERS_WITH_COMPLETED_ORDERS_SQL = """
+select distinct customer_id
+from staging.stg_crm__orders
+where order_status = 'completed' and order_date <= cast($as_of_date as date)
+"""
+
+# Each customer's distinct valid responses (after the CTE valid_responses).
+RESPONSES_PER_CUSTOMER_SQL = (
+    "select customer_id, count(distinct response_id) as responses from valid_responses group by customer_id"
+)
+
+
 @dataclass
 class RawSide:
     """Independent recomputations for the reconciliations, on the open warehouse, with the run's
     parameters. Each method returns plain values or a DataFrame; a query that cannot run (a table is
-    missing) raises, and the suite reports it as a failure."""
+    missing) raises, and the suite reports it as a failure.
+
+    `cache` holds what was computed once for the whole validation (the runner gives every suite's
+    RawSide the same dict): the yearly raw revenue serves the audit figures and the concentration,
+    the customers with a completed order four marts."""
 
     con: duckdb.DuckDBPyConnection
     run: RunParameters
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def _once(self, name: str, compute: Callable[[], T]) -> T:
+        if name not in self.cache:
+            self.cache[name] = compute()
+        return self.cache[name]
+
+    def _temp_table(self, name: str, sql: str, **parameters: Any) -> str:
+        """`sql` as a temporary table of this connection (created once per cache): its name."""
+
+        def create() -> str:
+            self.con.execute(f"create or replace temp table {name} as {sql}", parameters)
+            return f"temp.{name}"
+
+        return self._once(f"table {name}", create)
 
     # ----------------------------------------------------------------- raw: orders and revenue
 
@@ -138,15 +173,22 @@ class RawSide:
         """Completed-order revenue per year from raw.orders (see the module docstring): columns year,
         completed_orders, customers (distinct, as the raw rows name them), orders_without_rate, revenue_cents (null for a year with an order whose
         currency has no rate). Orders after the as-of date are left out."""
-        return self.con.execute(
-            RAW_REVENUE_BY_YEAR_SQL,
-            {"reporting_currency": self.run.reporting_currency, "as_of_date": self.run.as_of_text},
-        ).df()
+        frame = self._once(
+            "completed_revenue_by_year",
+            lambda: self.con.execute(
+                RAW_REVENUE_BY_YEAR_SQL,
+                {"reporting_currency": self.run.reporting_currency, "as_of_date": self.run.as_of_text},
+            ).df(),
+        )
+        return frame.copy()
 
     def orders_without_current_version(self) -> int:
         """Orders of raw.orders (or staging) without exactly one current version that names a raw row:
         their revenue could not be dated, so it could not reconcile."""
-        return int(self.con.execute(RAW_ORDERS_WITHOUT_CURRENT_VERSION_SQL).fetchone()[0])
+        return self._once(
+            "orders_without_current_version",
+            lambda: int(self.con.execute(RAW_ORDERS_WITHOUT_CURRENT_VERSION_SQL).fetchone()[0]),
+        )
 
     # ----------------------------------------------------------------- staging
 
@@ -168,11 +210,18 @@ class RawSide:
             grains=list(self.run.period_grains),
         )
 
+    def responses_per_customer_table(self) -> str:
+        """A temporary table (customer_id, responses): each customer's distinct valid responses."""
+        return self._temp_table(
+            "validation_staging_responses_per_customer",
+            STAGING_RESPONSES_SQL + RESPONSES_PER_CUSTOMER_SQL,
+            as_of_date=self.run.as_of_text,
+        )
+
     def responses_per_customer(self) -> dict[str, float]:
         """{customer_id: their distinct valid responses}."""
-        return self._counts(
-            "select customer_id as key, count(distinct response_id) as n from valid_responses group by all"
-        )
+        rows = self.con.execute(f"select customer_id, responses from {self.responses_per_customer_table()}").fetchall()
+        return {customer: float(responses) for customer, responses in rows}
 
     def judged_answers_per_score_type(self) -> dict[str, float]:
         """{score type: distinct valid responses carrying that score and at least W days old}."""
@@ -201,13 +250,18 @@ class RawSide:
         ).df()
         return dict(zip(frame["key"], frame["n"].astype("float64")))
 
+    def customers_with_completed_orders_table(self) -> str:
+        """A temporary table (customer_id): the customers with a completed order on or before the
+        as-of date in staging.stg_crm__orders (computed once per validation)."""
+        return self._temp_table(
+            "validation_customers_with_completed_orders",
+            CUSTOMERS_WITH_COMPLETED_ORDERS_SQL,
+            as_of_date=self.run.as_of_text,
+        )
+
     def customers_with_completed_orders(self) -> set[str]:
         """Customer ids with a completed order on or before the as-of date in staging.stg_crm__orders."""
-        rows = self.con.execute(
-            """select distinct customer_id from staging.stg_crm__orders
-               where order_status = 'completed' and order_date <= cast($as_of_date as date)""",
-            {"as_of_date": self.run.as_of_text},
-        ).fetchall()
+        rows = self.con.execute(f"select customer_id from {self.customers_with_completed_orders_table()}").fetchall()
         return {row[0] for row in rows}
 
     def marketing_spend(self) -> pd.DataFrame:
