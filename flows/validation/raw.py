@@ -89,23 +89,30 @@ order by 1
 """
 )
 
-RAW_ORDERS_WITHOUT_CURRENT_VERSION_SQL = (
-    _CURRENT_RAW_ORDERS
-    + """,
-order_ids as (
-    select order_id from raw.orders
-    union
-    select order_id from current_versions
+# Per order id of raw or staging, how many raw rows its current version in staging names (one
+# grouping over raw's ids and staging's: a join of staging with raw, then one count per order):
+# every order must have exactly one.
+RAW_ORDERS_WITHOUT_CURRENT_VERSION_SQL = """
+with staged as (
+    select staging.order_id, raw_orders.order_id is not null as names_raw_row
+    from staging.stg_crm__orders as staging
+    left join raw.orders as raw_orders
+        on raw_orders.order_id = staging.order_id
+        and raw_orders._load_id = staging.load_id
+        and raw_orders._line = staging.line
 ),
-matched as (
-    select order_id, count(*) as raw_rows from current_raw_orders group by order_id
+versions as (
+    select order_id, 0 as current_versions from raw.orders
+    union all
+    select order_id, case when names_raw_row then 1 else 0 end as current_versions from staged
+),
+per_order as (
+    select order_id, sum(current_versions) as current_versions from versions group by order_id
 )
 select count(*) as orders
-from order_ids
-left join matched on order_ids.order_id = matched.order_id
-where coalesce(matched.raw_rows, 0) <> 1
+from per_order
+where current_versions <> 1
 """
-)
 
 # The distinct valid responses of staging up to the as-of date of the build.
 STAGING_RESPONSES_SQL = """
