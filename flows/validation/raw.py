@@ -115,22 +115,21 @@ where current_versions <> 1
 """
 
 # The distinct valid responses of staging up to the as-of date of the build.
-STAGING_RESPONSES_SQL = """
-with valid_responses as (
-    select distinct
-        response_id,
-        customer_id,
-        response_date,
-        nps_score,
-        ces_score,
-        csat_score,
-        cast($as_of_date as date) as as_of_date
-    from staging.stg_survey__survey_responses
-    where response_id is not null
-        and customer_id is not null
-        and response_date <= cast($as_of_date as date)
-)
+VALID_RESPONSES_SQL = """
+select distinct
+    response_id,
+    customer_id,
+    response_date,
+    nps_score,
+    ces_score,
+    csat_score,
+    cast($as_of_date as date) as as_of_date
+from staging.stg_survey__survey_responses
+where response_id is not null
+    and customer_id is not null
+    and response_date <= cast($as_of_date as date)
 """
+STAGING_RESPONSES_SQL = f"with valid_responses as ({VALID_RESPONSES_SQL})\n"
 
 
 # The customers with a completed order on or before the as-of date (staging.stg_crm__orders).
@@ -199,9 +198,15 @@ class RawSide:
 
     # ----------------------------------------------------------------- staging
 
+    def valid_responses_table(self) -> str:
+        """A temporary table of the distinct valid responses (VALID_RESPONSES_SQL), made once per
+        validation: the responses per period, per customer and the judged answers read it."""
+        return self._temp_table("validation_valid_responses", VALID_RESPONSES_SQL, as_of_date=self.run.as_of_text)
+
     def staging_responses(self, select: str, **parameters: Any) -> pd.DataFrame:
-        """`select` after the CTE `valid_responses` (STAGING_RESPONSES_SQL), as a DataFrame."""
-        return self.con.execute(STAGING_RESPONSES_SQL + select, {"as_of_date": self.run.as_of_text, **parameters}).df()
+        """`select` after the CTE `valid_responses` (the distinct valid responses), as a DataFrame."""
+        cte = f"with valid_responses as (select * from {self.valid_responses_table()})\n"
+        return self.con.execute(cte + select, parameters).df()
 
     def _counts(self, select: str, **parameters: Any) -> dict[str, float]:
         frame = self.staging_responses(select, **parameters)
@@ -219,11 +224,8 @@ class RawSide:
 
     def responses_per_customer_table(self) -> str:
         """A temporary table (customer_id, responses): each customer's distinct valid responses."""
-        return self._temp_table(
-            "validation_staging_responses_per_customer",
-            STAGING_RESPONSES_SQL + RESPONSES_PER_CUSTOMER_SQL,
-            as_of_date=self.run.as_of_text,
-        )
+        cte = f"with valid_responses as (select * from {self.valid_responses_table()})\n"
+        return self._temp_table("validation_staging_responses_per_customer", cte + RESPONSES_PER_CUSTOMER_SQL)
 
     def responses_per_customer(self) -> dict[str, float]:
         """{customer_id: their distinct valid responses}."""
