@@ -29,8 +29,11 @@ help:
 	@echo "make freshness  dbt source freshness of the loaded exports (vars freshness_*)"
 	@echo "make serve      serve the nightly, intraday and full-refresh Prefect deployments (starts a local"
 	@echo "                Prefect server on 127.0.0.1:4200 unless PREFECT_API_URL is set; Ctrl-C stops)"
-	@echo "make benchmark  time a full, an incremental and a nothing-new run at 1M orders (see README;"
-	@echo "                ARGS=--prefect-server against a running server, ARGS='--scale 3' for 3M orders)"
+	@echo "make benchmark  time at 1M orders a full run, one with DuckDB memory_limit=2GB, the hand-written DuckDB"
+	@echo "                baseline (cells compared with the mart), incremental runs adding 0.1/1/10 % new orders"
+	@echo "                and a nothing-new run on a running Prefect server, with peak RSS (see README). ARGS:"
+	@echo "                --scale 10 (10M orders), --shares 0.1,1,10, --memory-limit 2GB ('' skips),"
+	@echo "                --json FILE (every figure), --clv-only; scripts/benchmark.py --help for all"
 	@echo "make clean      remove the warehouse, generated data and dbt artefacts (keeps the venv)"
 
 install: $(INSTALLED)

@@ -35,6 +35,13 @@ DEFAULT_LOCK_NAME = "cvw-warehouse-writer"
 DEFAULT_LOCK_TIMEOUT_SECONDS = 6 * 3600.0
 #: Releases of the publication kept on disk, the current one included (flows/release.py).
 DEFAULT_KEEP_RELEASES = 3
+#: DuckDB's memory limit per process unless CVW_DUCKDB_MEMORY_LIMIT says otherwise: DuckDB's own
+#: default, 80 % of the machine's RAM (19 GB on 24 GB; set e.g. 2GB on an 8 GB laptop).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "80%"
+#: Environment variables that profiles.yml reads for dbt's DuckDB (set from Settings by flows/transform.py).
+ENV_DUCKDB_MEMORY_LIMIT = "CVW_DUCKDB_MEMORY_LIMIT"
+ENV_DUCKDB_THREADS = "CVW_DUCKDB_THREADS"
+ENV_DUCKDB_TEMP_DIRECTORY = "CVW_DUCKDB_TEMP_DIRECTORY"
 
 
 class Settings(BaseSettings):
@@ -58,6 +65,20 @@ class Settings(BaseSettings):
     csv: bool = False
     csv_decimal_separator: str = ","
     keep_releases: int = Field(default=DEFAULT_KEEP_RELEASES, ge=1)
+    #: DuckDB's resources in every step (dbt through profiles.yml, the loader, validation, publish, report,
+    #: erasure: flows/duckdb_connection.py): memory_limit as DuckDB takes it ("2GB", "80%"), threads
+    #: (default one per core), and where a query over the limit spills (None: `<database file>.tmp`, or the
+    #: system's temporary folder for in-memory connections)
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    duckdb_threads: int = Field(default_factory=lambda: _usable_cores(), ge=1)
+    duckdb_temp_directory: Path | None = None
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def settings() -> Settings:
@@ -115,10 +136,10 @@ def parse_dbt_vars(text: str | None) -> dict[str, Any]:
     """`--vars` as dbt takes it: a YAML (or JSON) mapping, e.g. `{churn_window_days: 180}`.
 
     Raises ValueError with a one-line cause for anything that is not a mapping."""
-    import yaml
-
     if text is None or not text.strip():
         return {}
+    import yaml  # only when there are vars: a run without them does not pay the import
+
     try:
         value = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -9,6 +9,7 @@ or the loader before the first build on this code and these vars).
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import tempfile
@@ -24,11 +25,27 @@ PARSE_FINGERPRINT = "parsed_code.sha256"
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 
+#: manifest_vars' answers by manifest file, its modification time and size: a run asks up to three
+#: times (the load's window, the freshness check, the run report) and the file is megabytes of JSON
+_MANIFEST_VARS: dict[tuple[str, int, int], dict[str, Any] | None] = {}
+
+
 def manifest_vars(target_path: Path) -> dict[str, Any] | None:
     """The vars recorded in `target_path/manifest.json` (None without a manifest or the node)."""
     manifest = Path(target_path) / "manifest.json"
-    if not manifest.is_file():
+    try:
+        stat = manifest.stat()
+    except OSError:
         return None
+    key = (str(manifest.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _MANIFEST_VARS:
+        if len(_MANIFEST_VARS) >= 8:  # a long-lived process (serve) sees many builds
+            _MANIFEST_VARS.clear()
+        _MANIFEST_VARS[key] = _read_manifest_vars(manifest)
+    return copy.deepcopy(_MANIFEST_VARS[key])
+
+
+def _read_manifest_vars(manifest: Path) -> dict[str, Any] | None:
     node = json.loads(manifest.read_text()).get("nodes", {}).get(RUN_PARAMETERS_NODE)
     if node is None:
         return None

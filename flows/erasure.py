@@ -32,6 +32,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.duckdb_connection import connect
 from flows.sql import quote_literal
 
 RAW_SCHEMA = "raw"
@@ -105,7 +106,7 @@ def erase_customers(warehouse: Path, customer_ids: list[str], reason: str = "") 
     key = erasure_key(warehouse, create=True)
     assert key is not None
     report = ErasureReport(customers=len(ids))
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(str(warehouse)) as con:
         ensure_erasure_log(con)
         con.execute("begin transaction")
         try:

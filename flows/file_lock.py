@@ -32,6 +32,7 @@ from typing import TypeVar
 
 import duckdb
 
+from flows.duckdb_connection import connect
 from flows.errors import is_lock_message
 
 T = TypeVar("T")
@@ -165,7 +166,7 @@ def current_holder(warehouse: Path, read_only: bool = False) -> LockHolder | Non
     if not warehouse.exists():
         return None
     try:
-        duckdb.connect(str(warehouse), read_only=read_only).close()
+        connect(str(warehouse), read_only=read_only).close()
     except duckdb.Error as exc:
         if is_lock_message(str(exc)):
             return lock_holder(str(exc), warehouse)

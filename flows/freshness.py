@@ -17,6 +17,8 @@ from typing import Any
 
 import duckdb
 
+from flows.duckdb_connection import connect
+
 SECONDS_PER_DAY = 86400
 
 
@@ -66,7 +68,7 @@ def stale_entities(warehouse: Path, dbt_vars: Mapping[str, Any]) -> list[EntityF
     """The entities of the build warehouse that warn or fail freshness (empty without a load manifest)."""
     if not Path(warehouse).exists():
         return []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(str(warehouse), read_only=True) as con:
         has_manifest = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_manifest'"
         ).fetchone()[0]

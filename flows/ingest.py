@@ -29,8 +29,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import time
 import zlib
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -40,6 +43,7 @@ import duckdb
 
 from flows.contract import ENTITIES, Column, Entity, entity_for_file
 from flows.csv_lines import UnreadableCsv, drop_incoming, read_csv_export
+from flows.duckdb_connection import connect
 from flows.sql import quote_identifier, quote_literal
 
 RAW_SCHEMA = "raw"
@@ -142,8 +146,95 @@ def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+            digest.update(chunk)  # (hashlib releases the GIL: files hash in parallel threads)
     return digest.hexdigest()
+
+
+#: A file's stat stands for its content (ContentHashes) only when its last change (ctime) was at
+#: least this long before its hash was taken: a change within the same timestamp tick as the
+#: hashing would not show in the stat (coarse time stamps; git's "racy clean" problem).
+STAT_TRUST_MARGIN_NS = 2_000_000_000
+#: Threads that hash export files while the loader loads the ones before.
+HASH_THREADS = 2
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the file system tells of a file without reading it. Any write changes its ctime (which,
+    unlike the mtime, no tool can set back); a replaced file has another inode."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStat:
+        st = os.stat(path)
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+class ContentHashes:
+    """The content hashes of export files, each read once, in HASH_THREADS background threads, while
+    the loader works on the files before it. A file whose stat (path, size, mtime, ctime, inode) is
+    the one recorded in `raw.file_hashes` when it was last hashed, at least STAT_TRUST_MARGIN_NS after
+    its last change, is not read again: a run with nothing new costs what stat costs, not what
+    reading the history costs. Whether a file is loaded is still decided by its content hash (the
+    manifest); this table only remembers hashes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> None:
+        known = {
+            row[0]: (FileStat(*row[1:6]), row[6], row[7])
+            for row in con.execute(
+                f"""select file_path, file_bytes, mtime_ns, ctime_ns, inode, device, content_hash, hashed_at_ns
+                    from {RAW_SCHEMA}.file_hashes"""
+            ).fetchall()
+        }
+        self._pool = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="cvw-hash")
+        self._hashes: dict[Path, Future[tuple[str, FileStat, int]] | str] = {}
+        for path in paths:
+            key = self._key(path)
+            before = time.time_ns()
+            stat = FileStat.of(path)
+            entry = known.get(key)
+            if entry is not None and entry[0] == stat and stat.ctime_ns < entry[2] - STAT_TRUST_MARGIN_NS:
+                self._hashes[path] = entry[1]
+            else:
+                self._hashes[path] = self._pool.submit(self._hash, path, stat, before)
+
+    @staticmethod
+    def _key(path: Path) -> str:
+        return str(Path(path).resolve())
+
+    @staticmethod
+    def _hash(path: Path, stat: FileStat, before: int) -> tuple[str, FileStat, int]:
+        return file_sha256(path), stat, before
+
+    def get(self, con: duckdb.DuckDBPyConnection, path: Path) -> str:
+        """The content hash of `path` (waits for its thread); remembers a newly computed one in raw.file_hashes."""
+        found = self._hashes[path]
+        if isinstance(found, str):
+            return found
+        content_hash, stat, hashed_at = found.result()
+        con.execute(
+            f"insert or replace into {RAW_SCHEMA}.file_hashes values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                self._key(path),
+                stat.size,
+                stat.mtime_ns,
+                stat.ctime_ns,
+                stat.inode,
+                stat.device,
+                content_hash,
+                hashed_at,
+            ],
+        )
+        self._hashes[path] = content_hash
+        return content_hash
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --------------------------------------------------------------------------- schema
@@ -189,6 +280,19 @@ def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         f"""
+        create table if not exists {RAW_SCHEMA}.file_hashes (
+          file_path varchar primary key,
+          file_bytes bigint not null,
+          mtime_ns bigint not null,
+          ctime_ns bigint not null,
+          inode ubigint not null,
+          device ubigint not null,
+          content_hash varchar not null,
+          hashed_at_ns bigint not null
+        )"""
+    )
+    con.execute(
+        f"""
         create table if not exists {RAW_SCHEMA}.quarantine (
           load_id integer not null,
           entity varchar not null,
@@ -220,25 +324,48 @@ def entities_without_exports(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 # --------------------------------------------------------------------------- checks
+#
+# The check query has layers, so that every costly expression (a cast, a regular expression) is
+# computed once per value, and a reason's text only for the rows that break a rule:
+#   texts:   every contract column's text, trimmed, empty as null (`<name>__text`)
+#   parsed:  the typed value (`<name>__value`) and the helpers the rules share (casts, patterns)
+#   final:   the typed columns and `_reason`; the reasons are concatenated only where a rule is broken.
 
 
-def _value(column: Column) -> str:
-    """The raw text of a column: trimmed, empty as null."""
-    return f"nullif(trim({quote_identifier(column.name)}), '')"
+@dataclass(frozen=True)
+class Rule:
+    """One contract rule of a column: `condition` (SQL over the parsed layer, true when the value
+    breaks the rule; null counts as kept) and `message` (SQL text, the reason)."""
+
+    condition: str
+    message: str
+
+
+def _text(column: Column) -> str:
+    """The parsed layer's name of a column's raw text: trimmed, empty as null."""
+    return quote_identifier(f"{column.name}__text")
+
+
+def _helper(column: Column, name: str) -> str:
+    return quote_identifier(f"{column.name}__{name}")
 
 
 def _parsed(column: Column) -> str:
-    """SQL expression for the typed value of a column (null where it does not parse)."""
-    v = _value(column)
+    """SQL expression (over the texts layer) for the typed value of a column (null where it does not parse)."""
+    v = _text(column)
     if column.kind == "decimal":
         # Accept a decimal comma ("12,50") as European exports write it; no thousands separators.
+        # (The pattern is only tried on a value with a comma: without one it cannot match.)
         return (
-            f"try_cast(case when regexp_full_match({v}, '-?[0-9]+,[0-9]+') "
-            f"then replace({v}, ',', '.') else {v} end as decimal(18, 2))"
+            f"try_cast(case when contains({v}, ',') then (case when regexp_full_match({v}, '-?[0-9]+,[0-9]+') "
+            f"then replace({v}, ',', '.') else {v} end) else {v} end as decimal(18, 2))"
         )
     if column.kind == "integer":
         # DuckDB rounds '7.5' to 8: a fraction that is not zero is no whole number, never rounded.
-        return f"case when not regexp_matches({v}, '[.,][0-9]*[1-9]') then try_cast({v} as integer) end"
+        return (
+            f"case when contains({v}, '.') or contains({v}, ',') then (case when regexp_matches({v}, '[.,][0-9]*[1-9]') "
+            f"then null else try_cast({v} as integer) end) else try_cast({v} as integer) end"
+        )
     if column.kind == "boolean":
         trues = ", ".join(quote_literal(w) for w in TRUE_WORDS)
         falses = ", ".join(quote_literal(w) for w in FALSE_WORDS)
@@ -252,106 +379,179 @@ def _parsed(column: Column) -> str:
     return v  # text and timestamp stay text
 
 
-def _reasons(column: Column, window: PlausibleWindow, native: bool = False) -> list[str]:
-    """SQL expressions that give a reason string when the column breaks the contract, else null.
+def _separator_pattern(v: str, pattern: str) -> str:
+    """`regexp_full_match(v, pattern)` for AMBIGUOUS_NUMBER and BEYOND_CENTS, both of which need one
+    separator with at least three characters after it: tried only on such a value (most amounts,
+    `114.42`, are not)."""
+    last = f"greatest(strpos({v}, '.'), strpos({v}, ','))"
+    return f"(case when {last} > 0 and length({v}) - {last} >= 3 then regexp_full_match({v}, {quote_literal(pattern)}) else false end)"
+
+
+def _helpers(column: Column, native: bool) -> dict[str, str]:
+    """The parsed layer's helper columns of a column (name -> SQL over the texts layer), each
+    computed once and shared by its rules. `native`: see `_rules`."""
+    v = _text(column)
+    helpers = {"value": _parsed(column)}
+    if column.kind == "timestamp":
+        helpers["timestamp"] = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
+        helpers["timestamptz"] = f"try_cast({v} as timestamptz)"
+        # (a 12-hour clock, `10:00 PM`, is no zone: it stays "not a timestamp")
+        helpers["zone_named"] = (
+            f"(regexp_full_match({v}, {quote_literal(ZONE_NAME)}) "
+            f"and not regexp_full_match({v}, {quote_literal(TWELVE_HOUR_CLOCK)}))"
+        )
+    if column.kind == "decimal":
+        helpers["ambiguous"] = "false" if native else _separator_pattern(v, AMBIGUOUS_NUMBER)
+        helpers["beyond_cents"] = _separator_pattern(v, BEYOND_CENTS)
+    if column.customer_id:  # an e-mail address has an @: the pattern is only tried on a value with one
+        helpers["email"] = (
+            f"(case when contains({v}, '@') then regexp_full_match({v}, {quote_literal(EMAIL_ADDRESS)}) else false end)"
+        )
+    return helpers
+
+
+def _rules(column: Column, window: PlausibleWindow, native: bool = False) -> list[Rule]:
+    """The rules of a column, in the order their reasons are listed, over the parsed layer.
     `native`: the file stored the column as a number (Parquet), so its text is DuckDB's rendering,
     which has a decimal point and no thousands separator. `window`: the plausible days of timestamps
     and months."""
-    v = _value(column)
+    v = _text(column)
+    value = _helper(column, "value")
     shown = f"left({v}, 40)"
     name = column.name
-    reasons: list[str] = []
+    rules: list[Rule] = []
     if column.required:
-        reasons.append(f"case when {v} is null then 'missing required field {name}' end")
+        rules.append(Rule(f"{v} is null", f"'missing required field {name}'"))
     if column.kind == "decimal":
         # Never a guess, never rounded: `1,234` may be 1234 or 1.234, and `0,005` is not in cents.
-        ambiguous = "false" if native else f"regexp_full_match({v}, {quote_literal(AMBIGUOUS_NUMBER)})"
-        reasons.append(
-            f"case when {ambiguous} then '{name}: ambiguous separator (''' || {shown} || '''): "
-            f"a thousands separator or more decimals than cents' "
-            f"when regexp_full_match({v}, {quote_literal(BEYOND_CENTS)}) "
-            f"then '{name}: more decimals than cents (''' || {shown} || ''')' end"
+        ambiguous = _helper(column, "ambiguous")
+        rules.append(
+            Rule(
+                ambiguous,
+                f"'{name}: ambiguous separator (''' || {shown} || '''): a thousands separator or more decimals than cents'",
+            )
         )
-    # (a 12-hour clock, `10:00 PM`, is no zone: it stays "not a timestamp")
-    zone_named = (
-        f"(regexp_full_match({v}, {quote_literal(ZONE_NAME)}) "
-        f"and not regexp_full_match({v}, {quote_literal(TWELVE_HOUR_CLOCK)}))"
-    )
+        rules.append(
+            Rule(
+                f"not coalesce({ambiguous}, false) and {_helper(column, 'beyond_cents')}",
+                f"'{name}: more decimals than cents (''' || {shown} || ''')'",
+            )
+        )
     if column.kind == "timestamp":
         # DuckDB reads `UTC`, `PST`, `America/New_York` (and `IST` as India, `Etc/GMT+1` as UTC-1), but
         # staging converts offsets only: a zone name would be read as reporting time, on the wrong day.
-        reasons.append(
-            f"case when {zone_named} then '{name}: a time zone name is not accepted, "
-            f"write an offset such as +01:00 (''' || {shown} || ''')' end"
+        rules.append(
+            Rule(
+                _helper(column, "zone_named"),
+                f"'{name}: a time zone name is not accepted, write an offset such as +01:00 (''' || {shown} || ''')'",
+            )
         )
     bad = {
-        "timestamp": (f"try_cast({v} as timestamptz) is null and not {zone_named}", "not a timestamp"),
-        "decimal": (f"{_parsed(column)} is null", "not a number"),
-        "integer": (f"{_parsed(column)} is null", "not a whole number"),
-        "boolean": (f"{_parsed(column)} is null", "not a boolean"),
-        "month": (f"{_parsed(column)} is null", "not a month (YYYY-MM)"),
+        "timestamp": (
+            f"{_helper(column, 'timestamptz')} is null and not {_helper(column, 'zone_named')}",
+            "not a timestamp",
+        ),
+        "decimal": (f"{value} is null", "not a number"),
+        "integer": (f"{value} is null", "not a whole number"),
+        "boolean": (f"{value} is null", "not a boolean"),
+        "month": (f"{value} is null", "not a month (YYYY-MM)"),
         "currency": (f"not regexp_full_match({v}, '[A-Za-z]{{3}}')", "not an ISO 4217 currency code"),
     }
     if column.kind in bad:
         condition, label = bad[column.kind]
-        reasons.append(f"case when {v} is not null and {condition} then '{name}: {label} (''' || {shown} || ''')' end")
+        rules.append(Rule(f"{v} is not null and {condition}", f"'{name}: {label} (''' || {shown} || ''')'"))
     outside = f"is outside the plausible window {window.earliest.isoformat()} to {window.latest.isoformat()}"
     if column.kind == "timestamp":
-        written = f"try_cast({v} as timestamp)"  # the clock as written: DuckDB ignores an offset here
-        reasons.append(
-            f"case when {written} < timestamp '{window.earliest.isoformat()}' "
-            f"or {written} >= timestamp '{(window.latest + timedelta(days=1)).isoformat()}' "
-            f"then '{name}: ''' || {shown} || ''' {outside}' end"
+        written = _helper(column, "timestamp")
+        rules.append(
+            Rule(
+                f"{written} < timestamp '{window.earliest.isoformat()}' "
+                f"or {written} >= timestamp '{(window.latest + timedelta(days=1)).isoformat()}'",
+                f"'{name}: ''' || {shown} || ''' {outside}'",
+            )
         )
     if column.kind == "month":  # inside when one of its days is
-        month = _parsed(column)
-        reasons.append(
-            f"case when {month} < date_trunc('month', date '{window.earliest.isoformat()}') "
-            f"or {month} > date '{window.latest.isoformat()}' then '{name}: ''' || {shown} || ''' {outside}' end"
+        rules.append(
+            Rule(
+                f"{value} < date_trunc('month', date '{window.earliest.isoformat()}') "
+                f"or {value} > date '{window.latest.isoformat()}'",
+                f"'{name}: ''' || {shown} || ''' {outside}'",
+            )
         )
     if column.customer_id:
-        reasons.append(
-            f"case when regexp_full_match({v}, {quote_literal(EMAIL_ADDRESS)}) then '{name} looks like an e-mail "
-            f"address (personal data would be published in every mart)' end"
+        rules.append(
+            Rule(
+                _helper(column, "email"),
+                f"'{name} looks like an e-mail address (personal data would be published in every mart)'",
+            )
         )
     if column.kind == "enum":
         allowed = ", ".join(quote_literal(a) for a in column.allowed)
-        reasons.append(
-            f"case when {v} is not null and lower({v}) not in ({allowed}) "
-            f"then '{name}: ''' || {shown} || ''' is not one of {'/'.join(column.allowed)}' end"
+        rules.append(
+            Rule(
+                f"{v} is not null and {value} not in ({allowed})",
+                f"'{name}: ''' || {shown} || ''' is not one of {'/'.join(column.allowed)}'",
+            )
         )
     if column.minimum is not None or column.maximum is not None:
-        parsed = _parsed(column)
         lo = "-infinity" if column.minimum is None else column.minimum
         hi = "infinity" if column.maximum is None else column.maximum
         conditions = []
         if column.minimum is not None:
-            conditions.append(f"{parsed} < {column.minimum}")
+            conditions.append(f"{value} < {column.minimum}")
         if column.maximum is not None:
-            conditions.append(f"{parsed} > {column.maximum}")
+            conditions.append(f"{value} > {column.maximum}")
         span = f"{lo:g}-{hi:g}" if column.maximum is not None else f">= {lo:g}"
-        reasons.append(
-            f"case when {' or '.join(conditions)} then '{name}: ' || {shown} || ' out of range ({span})' end"
-        )
-    return reasons
+        rules.append(Rule(" or ".join(conditions), f"'{name}: ' || {shown} || ' out of range ({span})'"))
+    return rules
 
 
-def check_query(entity: Entity, source: str, window: PlausibleWindow, native: Iterable[str] = ()) -> str:
-    """One query over `source` (text columns, `_pos`, `_line`, `_record`) giving every contract column
-    typed and `_reason`: every broken rule of the row, or null for a row that keeps the contract.
-    `native`: contract columns the file stored as numbers (see `_reasons`); `window`: the plausible
-    days of timestamps and months."""
+def check_query(
+    entity: Entity,
+    source: str,
+    window: PlausibleWindow,
+    native: Iterable[str] = (),
+    erased: bool = False,
+) -> str:
+    """One query over `source` (text columns, `_pos`, `_line`, `_raw`: the record as read, a struct)
+    giving `_pos`, `_line`, every contract column typed, `_reason` (every broken rule of the row, or
+    null for a row that keeps the contract), `_erased` and `_record` (the record as JSON text, for the
+    quarantine: only on a row with a reason, and not on an erased customer's, whose personal data
+    the quarantine does not keep). `native`: contract columns the file stored as numbers (see `_rules`);
+    `window`: the plausible days of timestamps and months. `erased`: also quarantine the rows of
+    erased customers (temp tables `_erased_hashes` and `_erasure_key`, `_prepare_erased_customers`)
+    with reason ERASED_REASON, last."""
+    from flows.erasure import ERASED_REASON
+
     native = set(native)
-    typed = ",\n  ".join(f"{_parsed(c)} as {quote_identifier(c.name)}" for c in entity.columns)
-    reasons = ", ".join(r for c in entity.columns for r in _reasons(c, window, c.name in native))
+    texts = ", ".join(f"nullif(trim({quote_identifier(c.name)}), '') as {_text(c)}" for c in entity.columns)
+    helpers = ", ".join(
+        f"{sql} as {_helper(c, name)}" for c in entity.columns for name, sql in _helpers(c, c.name in native).items()
+    )
+    rules = [r for c in entity.columns for r in _rules(c, window, c.name in native)]
+    erasable = erased and "customer_id" in entity.column_names
+    is_erased = (
+        "(customer_id__text is not null and sha256((select key from _erasure_key) || customer_id__text) "
+        "in (select customer_key_hash from _erased_hashes))"
+        if erasable
+        else "false"
+    )
+    rules.append(Rule("_erased", quote_literal(ERASED_REASON)))
+    broken = "(" + " or ".join(f"coalesce({r.condition}, false)" for r in rules) + ")"
+    reasons = ", ".join(f"case when {r.condition} then {r.message} end" for r in rules)
+    typed = ", ".join(f"{_helper(c, 'value')} as {quote_identifier(c.name)}" for c in entity.columns)
     return f"""
         select
           _pos,
           _line,
           {typed},
-          nullif(concat_ws('; ', {reasons}), '') as _reason,
-          _record
-        from {source} as src"""
+          case when {broken} then nullif(concat_ws('; ', {reasons}), '') end as _reason,
+          _erased,
+          case when {broken} and not _erased then to_json(_raw)::varchar end as _record
+        from (
+          select *, {helpers}, {is_erased} as _erased
+          from (select _pos, _line, _raw, {texts} from {source} as src) as texts
+        ) as parsed"""
 
 
 # --------------------------------------------------------------------------- reading
@@ -402,13 +602,14 @@ def _read_into_temp(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, se
         described = con.execute(f"describe select * from read_parquet({literal})").fetchall()
         native = {name for name, kind, *_ in described if kind in NUMERIC_TYPES or kind.startswith("DECIMAL(")}
         _refuse_reserved([name for name, *_ in described])
+        # read where it is used, by DuckDB's parallel Parquet reader (row groups), not copied first:
+        # the check reads every row once, the quarantine nothing more (the check keeps the records)
         con.execute(
-            f"""create temp table _incoming_rows as
-                select * exclude (file_row_number), file_row_number + 1 as _line
+            f"""create temp view _incoming as
+                select * exclude (file_row_number), file_row_number + 1 as _line, file_row_number as _pos
                 from (select columns(* exclude (file_row_number))::varchar, file_row_number
                       from read_parquet({literal}, file_row_number = true))"""
         )
-        con.execute("create temp view _incoming as select *, rowid as _pos from _incoming_rows")
         con.execute("create temp table _rejects (line bigint, reason varchar, record varchar)")
         return 0, native
     delimiter, header = _csv_header(path)
@@ -428,10 +629,15 @@ def _header(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in con.execute("describe _incoming").fetchall() if row[0] not in ("_pos", "_line")]
 
 
+def _raw_record(con: duckdb.DuckDBPyConnection) -> str:
+    """SQL for the whole record as read (every column of the file), a struct."""
+    fields = ", ".join(f"{quote_identifier(h)} := {quote_identifier(h)}" for h in _header(con))
+    return f"struct_pack({fields})"
+
+
 def _record_expression(con: duckdb.DuckDBPyConnection) -> str:
     """SQL for the whole record as read (every column of the file, as JSON text), for quarantine rows."""
-    fields = ", ".join(f"{quote_identifier(h)} := {quote_identifier(h)}" for h in _header(con))
-    return f"to_json(struct_pack({fields}))::varchar"
+    return f"to_json({_raw_record(con)})::varchar"
 
 
 def _missing_columns(con: duckdb.DuckDBPyConnection, entity: Entity) -> tuple[list[str], dict[str, str]]:
@@ -464,9 +670,13 @@ def load_file(
     entity: Entity,
     window: PlausibleWindow,
     run_id: str = "",
+    erasures: bool = False,
+    content_hash: str | None = None,
 ) -> FileResult:
-    """Load one export file (see the module docstring). Idempotent by content hash."""
-    content_hash = file_sha256(path)
+    """Load one export file (see the module docstring). Idempotent by content hash (`content_hash`:
+    the file's, when known, e.g. from `ContentHashes`). `erasures`: customers were erased
+    (`_prepare_erased_customers`), whose rows are quarantined."""
+    content_hash = content_hash or file_sha256(path)
     seen = _already_loaded(con, content_hash)
     if seen:
         return FileResult(path.name, entity.name, "skipped", message=f"same content as {seen[0]} ({seen[1]})")
@@ -475,16 +685,17 @@ def load_file(
     file_name = quote_literal(path.name)
     try:
         rejected, native_headers = _read_into_temp(con, path)
+        good = con.execute("select count(*) from _incoming").fetchone()[0]
+        missing, mapping = _missing_columns(con, entity)
+        if not missing:  # reads the file (a Parquet file is read here: a corrupt page fails here)
+            _check_into_temp(con, entity, mapping, native_headers, window, erasures)
     except UNREADABLE as exc:
         cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         message = cause if isinstance(exc, RejectedFile) else f"unreadable file: {cause}"
         result = FileResult(path.name, entity.name, "rejected", message=message, load_id=load_id)
         _record_manifest(con, result, path, content_hash, run_id)
         return result
-
-    good = con.execute("select count(*) from _incoming").fetchone()[0]
     rows_read = good + rejected
-    missing, mapping = _missing_columns(con, entity)
 
     con.execute("begin transaction")
     try:
@@ -501,41 +712,29 @@ def load_file(
             )
             result = FileResult(path.name, entity.name, "rejected", rows_read, 0, rows_read, reason, load_id)
         else:
-            # Select the contract's columns by their header names; optional columns absent from the file are null.
-            projection = ", ".join(
-                f"{quote_identifier(mapping[c.name])} as {quote_identifier(c.name)}"
-                if c.name in mapping
-                else f"null::varchar as {quote_identifier(c.name)}"
-                for c in entity.columns
-            )
-            con.execute(
-                "create or replace temp table _checked as "
-                + check_query(
-                    entity,
-                    f"(select _pos, _line, {projection}, {_record_expression(con)} as _record from _incoming)",
-                    window,
-                    native=[name for name, header in mapping.items() if header in native_headers],
-                )
-            )
-            _quarantine_erased_customers(con, entity)
+            loaded, quarantined = con.execute(
+                "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from _checked"
+            ).fetchone()
             columns = ", ".join(quote_identifier(c.name) for c in entity.columns)
+            # _checked holds the rows in the file's order; a sort keeps it where DuckDB would not
+            in_order = "" if _keeps_insertion_order(con) else "order by _pos"
             con.execute(
                 f"""insert into {RAW_SCHEMA}.{entity.name}
                     select {columns}, {load_id}, {file_name}, _line, now()::timestamp
-                    from _checked as checked where _reason is null order by _pos"""
+                    from _checked as checked where _reason is null {in_order}"""
             )
+            if quarantined:
+                con.execute(
+                    f"""insert into {RAW_SCHEMA}.quarantine
+                        select {load_id}, '{entity.name}', {file_name}, _line, _reason, _record, now()::timestamp
+                        from _checked as checked where _reason is not null {in_order}"""
+                )
             con.execute(
                 f"""insert into {RAW_SCHEMA}.quarantine
-                    select {load_id}, '{entity.name}', {file_name}, _line, _reason, _record, now()::timestamp
-                    from _checked as checked where _reason is not null
-                    union all
                     select {load_id}, '{entity.name}', {file_name}, line, 'malformed line: ' || reason, record,
                            now()::timestamp
                     from _rejects"""
             )
-            loaded, quarantined = con.execute(
-                "select count(*) filter (where _reason is null), count(*) filter (where _reason is not null) from _checked"
-            ).fetchone()
             quarantined += rejected
             result = FileResult(path.name, entity.name, "loaded", rows_read, loaded, quarantined, "", load_id)
         if result.rows_read != result.rows_loaded + result.rows_quarantined:  # pragma: no cover - invariant
@@ -545,7 +744,37 @@ def load_file(
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        con.execute("drop table if exists _checked")
     return result
+
+
+def _check_into_temp(
+    con: duckdb.DuckDBPyConnection,
+    entity: Entity,
+    mapping: dict[str, str],
+    native_headers: set[str],
+    window: PlausibleWindow,
+    erasures: bool,
+) -> None:
+    """Temp table `_checked`: every record of `_incoming`, checked (`check_query`) in one pass."""
+    # Select the contract's columns by their header names; optional columns absent from the file are null.
+    projection = ", ".join(
+        f"{quote_identifier(mapping[c.name])} as {quote_identifier(c.name)}"
+        if c.name in mapping
+        else f"null::varchar as {quote_identifier(c.name)}"
+        for c in entity.columns
+    )
+    con.execute(
+        "create or replace temp table _checked as "
+        + check_query(
+            entity,
+            f"(select _pos, _line, {projection}, {_raw_record(con)} as _raw from _incoming)",
+            window,
+            native=[name for name, header in mapping.items() if header in native_headers],
+            erased=erasures,
+        )
+    )
 
 
 def _record_manifest(
@@ -587,29 +816,22 @@ def discover_exports(exports_dir: Path) -> list[tuple[Path, Entity | None]]:
     return [(p, entity_for_file(p.name)) for p in files]
 
 
-def _prepare_erased_customers(con: duckdb.DuckDBPyConnection, warehouse: Path) -> None:
-    """The keyed hashes of erased customers (flows/erasure.py) and their key, as temp tables."""
+def _prepare_erased_customers(con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
+    """The keyed hashes of erased customers (flows/erasure.py) and their key, as temp tables; True
+    when there are any (a row of an erased customer, GDPR art. 17, is then quarantined with reason
+    `erased`, never loaded again: `check_query(erased=True)`)."""
     from flows.erasure import ensure_erasure_log, erasure_key
 
     ensure_erasure_log(con)
     key = erasure_key(warehouse)
     con.execute("create or replace temp table _erased_hashes as select distinct customer_key_hash from raw.erasure_log")
     con.execute("create or replace temp table _erasure_key as select ? as key", [key or ""])
+    return bool(key) and con.execute("select count(*) > 0 from _erased_hashes").fetchone()[0]
 
 
-def _quarantine_erased_customers(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    """A row of an erased customer (GDPR art. 17) is quarantined with reason `erased`, never loaded again."""
-    from flows.erasure import ERASED_REASON
-
-    if "customer_id" not in entity.column_names:
-        return
-    con.execute(
-        f"""update _checked set _reason = coalesce(_reason || '; ', '') || {quote_literal(ERASED_REASON)},
-                               _record = null  -- the quarantine keeps no personal datum of theirs
-            where customer_id is not null
-              and (select key from _erasure_key) <> ''
-              and sha256((select key from _erasure_key) || customer_id) in (select customer_key_hash from _erased_hashes)"""
-    )
+def _keeps_insertion_order(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when DuckDB keeps the order of rows through a filter (its `preserve_insertion_order`, on by default)."""
+    return bool(con.execute("select current_setting('preserve_insertion_order')").fetchone()[0])
 
 
 def _not_a_file(path: Path) -> str | None:
@@ -642,20 +864,25 @@ def load_exports(
     load day) is quarantined as implausible."""
     report = LoadReport()
     candidates = discover_exports(exports_dir) if files is None else [(p, entity_for_file(p.name)) for p in files]
+    ignored: dict[Path, FileResult] = {}
+    for path, entity in candidates:
+        if entity is None:
+            ignored[path] = FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
+        elif not_a_file := _not_a_file(path):
+            ignored[path] = FileResult(path.name, entity.name, "ignored", message=not_a_file)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    with connect(str(warehouse)) as con:
         ensure_raw_schema(con)
-        _prepare_erased_customers(con, warehouse)
-        for path, entity in candidates:
-            if entity is None:
-                report.files.append(
-                    FileResult(path.name, None, "ignored", message="name matches no export entity; not loaded")
-                )
-                continue
-            not_a_file = _not_a_file(path)
-            if not_a_file:
-                report.files.append(FileResult(path.name, entity.name, "ignored", message=not_a_file))
-                continue
-            report.files.append(load_file(con, path, entity, window, run_id))
+        erasures = _prepare_erased_customers(con, warehouse)
+        hashes = ContentHashes(con, [path for path, _ in candidates if path not in ignored])
+        try:
+            for path, entity in candidates:
+                if path in ignored:
+                    report.files.append(ignored[path])
+                    continue
+                content_hash = hashes.get(con, path)
+                report.files.append(load_file(con, path, entity, window, run_id, erasures, content_hash))
+        finally:
+            hashes.close()
         report.not_exported = entities_without_exports(con)
     return report

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ import duckdb
 
 from flows import release as releases
 from flows.config import DEFAULT_KEEP_RELEASES, dbt_vars_json, settings
+from flows.duckdb_connection import connect
+from flows.ingest import file_sha256
 from flows.release import read_manifest
 from flows.release_files import CSV_FOLDER, PARQUET_FOLDER, CsvFormat, columns, write_csv, write_manifest, write_parquet
 from flows.sql import quote_identifier, quote_literal
@@ -34,6 +37,8 @@ STORAGE_VERSION = "v1.0.0"
 #: folder already holds the DuckDB file (Layout.duckdb_name), parquet/ and csv/. Listed in the manifest.
 ReleaseWriter = Callable[[Path], None]
 MARTS_SCHEMA = "marts"
+#: Threads that write the marts' Parquet (and CSV) files and hash the release's files for the manifest.
+FILE_THREADS = 2
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -66,7 +71,7 @@ def source_state(warehouse: Path, dbt_vars: dict[str, Any] | None = None) -> str
     from flows.config import PROJECT_DIR
     from flows.transform import code_fingerprint
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(str(warehouse), read_only=True) as con:
         last_load = con.execute("select coalesce(max(load_id), 0) from raw.load_manifest").fetchone()[0]
     digest = hashlib.sha256(f"{Path(warehouse).resolve()}\nload {last_load}\n{code_fingerprint(dbt_vars)}\n".encode())
     for path in validation_code_files():
@@ -80,7 +85,7 @@ def published_state(published: Path) -> str | None:
     if not Path(published).exists():
         return None
     try:
-        with duckdb.connect(str(published), read_only=True) as con:
+        with connect(str(published), read_only=True) as con:
             row = con.execute(f"select source_state from {MARTS_SCHEMA}._publication").fetchone()
     except duckdb.Error:  # an older publication without the column, or no publication table
         return None
@@ -127,9 +132,14 @@ def publish_marts(
     layout.check()
     published_at = datetime.now(UTC)
     name = releases.release_name(run_id, published_at)
-    with releases.staging_folder(layout) as staging:
-        mart_rows, as_of = _write_duckdb(warehouse, staging / layout.duckdb_name, run_id, published_at, state, dbt_vars)
-        _write_mart_files(staging / layout.duckdb_name, staging, {"run_id": run_id, "release": name}, csv)
+    with (
+        releases.staging_folder(layout) as staging,
+        ThreadPoolExecutor(max_workers=FILE_THREADS, thread_name_prefix="cvw-publish") as pool,
+    ):
+        mart_rows, as_of, hashes = _write_release(
+            warehouse, staging, layout.duckdb_name, (run_id, name, published_at, state, dbt_vars), csv, pool
+        )
+        duckdb_hash = pool.submit(_hashed, staging / layout.duckdb_name)  # while the writers run
         for write in writers:
             write(staging)
         facts = {
@@ -141,10 +151,28 @@ def publish_marts(
             "duckdb_storage_version": STORAGE_VERSION,
             "csv": csv.describe() if csv else None,
         }
-        write_manifest(staging, facts, mart_rows)
+        hashes[layout.duckdb_name] = duckdb_hash.result()
+        write_manifest(staging, facts, mart_rows, _unchanged(staging, hashes))
         folder = releases.switch_to(layout, staging, name)
     releases.prune(layout, keep)
     return folder
+
+
+def _hashed(path: Path) -> tuple[str, tuple[int, int]]:
+    """The sha256 of a file, and its size and mtime before it was read."""
+    stat = path.stat()
+    return file_sha256(path), (stat.st_size, stat.st_mtime_ns)
+
+
+def _unchanged(release: Path, hashes: dict[str, tuple[str, tuple[int, int]]]) -> dict[str, str]:
+    """The hashes of the files that did not change after they were hashed (size and mtime as then;
+    a writer changing one would be caught: write_manifest hashes the others again)."""
+    found = {}
+    for relative, (digest, before) in hashes.items():
+        stat = (release / relative).stat()
+        if (stat.st_size, stat.st_mtime_ns) == before:
+            found[relative] = digest
+    return found
 
 
 def published_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -152,59 +180,109 @@ def published_marts(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
     return [t for t in mart_tables(con, catalog) if not t.startswith("_")]
 
 
-def _write_duckdb(
+Hashed = tuple[str, tuple[int, int]]  # (sha256, (size, mtime_ns) before it was read): _hashed
+
+
+def _write_release(
     warehouse: Path,
-    path: Path,
-    run_id: str,
-    published_at: datetime,
-    state: str,
-    dbt_vars: dict[str, Any] | None,
-) -> tuple[dict[str, int], str | None]:
-    """The release's DuckDB file (STORAGE_VERSION); returns the rows of every mart and the as-of date."""
-    with duckdb.connect() as con:
+    staging: Path,
+    duckdb_name: str,
+    run: tuple[str, str, datetime, str, dict[str, Any] | None],
+    csv: CsvFormat | None,
+    pool: ThreadPoolExecutor,
+) -> tuple[dict[str, int], str | None, dict[str, Hashed]]:
+    """The release's files in `staging`: the DuckDB file (STORAGE_VERSION, every mart copied in one
+    transaction), parquet/<mart>.parquet and with `csv` csv/<mart>.csv. The marts' files are written
+    by `pool`'s threads (each with a cursor of the same DuckDB instance) while the DuckDB file is
+    written: a table's from the build warehouse (attached read-only: the rows the copy reads), a
+    view's from its copy. Every file is hashed as soon as it is complete. `run`: run id, release
+    name, published_at, source state, dbt vars. Returns the rows of every mart, the as-of date and
+    the hashes by path in the release."""
+    run_id, release, published_at, state, dbt_vars = run
+    path = staging / duckdb_name
+    metadata = {"run_id": run_id, "release": release}
+    with connect() as con:
         con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
         con.execute(f"attach {quote_literal(str(warehouse))} as build (read_only)")
         con.execute(f"attach {quote_literal(str(path))} as pub (storage_version {quote_literal(STORAGE_VERSION)})")
         tables = mart_tables(con, "build")
         if not tables:
             raise RuntimeError(f"nothing to publish: {warehouse} has no {MARTS_SCHEMA} schema (run dbt build first)")
-        con.execute(f"create schema pub.{MARTS_SCHEMA}")
-        for table in tables:
-            name = quote_identifier(table)
-            con.execute(f"create table pub.{MARTS_SCHEMA}.{name} as select * from build.{MARTS_SCHEMA}.{name}")
-        con.execute(
-            f"""create table pub.{MARTS_SCHEMA}._publication as
-                select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
-                       ? as tables_published, ? as source_state, ? as dbt_vars""",
-            [run_id, published_at, str(warehouse), len(tables), state, dbt_vars_json(dbt_vars)],
+        sizes = dict(
+            con.execute(
+                """select table_name, estimated_size from duckdb_tables()
+                   where database_name = 'build' and schema_name = ?""",
+                [MARTS_SCHEMA],
+            ).fetchall()
         )
-        rows = {
-            table: con.execute(f"select count(*) from pub.{MARTS_SCHEMA}.{quote_identifier(table)}").fetchone()[0]
-            for table in published_marts(con, "pub")
-        }
-        has_parameters = con.execute(
-            """select count(*) from information_schema.tables where table_catalog = 'build'
-               and table_schema = 'intermediate' and table_name = 'int_run_parameters'"""
-        ).fetchone()[0]
-        as_of = None
-        if has_parameters:
-            found = con.execute("select max(as_of_date)::varchar from build.intermediate.int_run_parameters").fetchone()
-            as_of = found[0] if found else None
+        (staging / PARQUET_FOLDER).mkdir()
+        if csv is not None:
+            (staging / CSV_FOLDER).mkdir()
+
+        def write(catalog: str, mart: str) -> Future[dict[str, Hashed]]:
+            # (the cursor is made here, in the connection's thread, and used and closed in the pool's)
+            return pool.submit(_write_mart_files, con.cursor(), catalog, mart, staging, metadata, csv)
+
+        marts = [t for t in tables if not t.startswith("_")]  # published_marts of the copy
+        tables_first = sorted((m for m in marts if m in sizes), key=lambda m: -(sizes[m] or 0))  # largest first
+        files = [write("build", mart) for mart in tables_first]
+        try:
+            con.execute("begin transaction")  # one commit, and one checkpoint below, for every mart
+            con.execute(f"create schema pub.{MARTS_SCHEMA}")
+            for table in tables:
+                name = quote_identifier(table)
+                con.execute(f"create table pub.{MARTS_SCHEMA}.{name} as select * from build.{MARTS_SCHEMA}.{name}")
+            con.execute(
+                f"""create table pub.{MARTS_SCHEMA}._publication as
+                    select ? as run_id, ?::timestamptz as published_at, ? as source_warehouse,
+                           ? as tables_published, ? as source_state, ? as dbt_vars""",
+                [run_id, published_at, str(warehouse), len(tables), state, dbt_vars_json(dbt_vars)],
+            )
+            con.execute("commit")
+            files += [write("pub", mart) for mart in marts if mart not in sizes]  # views
+            rows = {
+                table: con.execute(f"select count(*) from pub.{MARTS_SCHEMA}.{quote_identifier(table)}").fetchone()[0]
+                for table in published_marts(con, "pub")
+            }
+            as_of = _as_of_date(con)
+        finally:
+            wait(files)  # the cursors are the connection's: done before it closes
+        hashes = {relative: hashed for future in files for relative, hashed in future.result().items()}
         con.execute("detach build")
         con.execute("checkpoint pub")
         con.execute("detach pub")
-    return rows, as_of
+    return rows, as_of, hashes
 
 
-def _write_mart_files(database: Path, release: Path, metadata: dict[str, str], csv: CsvFormat | None) -> None:
-    """parquet/<mart>.parquet (and with `csv` csv/<mart>.csv) of every mart of the release's DuckDB file."""
-    with duckdb.connect() as con:
-        con.execute("set enable_progress_bar = false")  # a run's log, not a terminal
-        con.execute(f"attach {quote_literal(str(database))} as pub (read_only)")
-        for mart in published_marts(con, "pub"):
-            source = f"pub.{MARTS_SCHEMA}.{quote_identifier(mart)}"
-            write_parquet(con, source, release / PARQUET_FOLDER / f"{mart}.parquet", metadata)
-            if csv is not None:
-                write_csv(
-                    con, source, columns(con, "pub", MARTS_SCHEMA, mart), release / CSV_FOLDER / f"{mart}.csv", csv
-                )
+def _as_of_date(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The as-of date of the build (`intermediate.int_run_parameters`), or None without it."""
+    has_parameters = con.execute(
+        """select count(*) from information_schema.tables where table_catalog = 'build'
+           and table_schema = 'intermediate' and table_name = 'int_run_parameters'"""
+    ).fetchone()[0]
+    if not has_parameters:
+        return None
+    found = con.execute("select max(as_of_date)::varchar from build.intermediate.int_run_parameters").fetchone()
+    return found[0] if found else None
+
+
+def _write_mart_files(
+    cursor: duckdb.DuckDBPyConnection,
+    catalog: str,
+    mart: str,
+    release: Path,
+    metadata: dict[str, str],
+    csv: CsvFormat | None,
+) -> dict[str, Hashed]:
+    """parquet/<mart>.parquet (and with `csv` csv/<mart>.csv) of `catalog`'s mart, then their hashes;
+    closes `cursor` (one thread's own)."""
+    try:
+        source = f"{catalog}.{MARTS_SCHEMA}.{quote_identifier(mart)}"
+        files = [release / PARQUET_FOLDER / f"{mart}.parquet"]
+        write_parquet(cursor, source, files[0], metadata)
+        if csv is not None:
+            files.append(release / CSV_FOLDER / f"{mart}.csv")
+            write_csv(cursor, source, columns(cursor, catalog, MARTS_SCHEMA, mart), files[1], csv)
+    finally:
+        cursor.close()
+    return {path.relative_to(release).as_posix(): _hashed(path) for path in files}

@@ -5,6 +5,7 @@ COPY writes each file from the published table."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,17 +102,22 @@ def write_csv(
 FORMATS = {".duckdb": "duckdb", ".parquet": "parquet", ".csv": "csv", ".html": "html", ".json": "json"}
 
 
-def write_manifest(release: Path, facts: dict[str, Any], mart_rows: dict[str, int]) -> dict[str, Any]:
+def write_manifest(
+    release: Path, facts: dict[str, Any], mart_rows: dict[str, int], hashes: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """manifest.json of the release folder: `facts` (run id, published_at, ...), the rows of every
     mart, and every file of the folder (but the manifest) with its format, bytes and sha256; a file
-    of one mart (parquet/<mart>.parquet, csv/<mart>.csv) also with the mart and its rows."""
+    of one mart (parquet/<mart>.parquet, csv/<mart>.csv) also with the mart and its rows. `hashes`:
+    the sha256 of files already hashed (by path in the release, as the manifest lists it); the
+    others are hashed here."""
+    hashes = hashes or {}
     files = []
     for path in sorted(p for p in release.rglob("*") if p.is_file() and p.name != MANIFEST):
         relative = path.relative_to(release).as_posix()
         entry: dict[str, Any] = {"path": relative, "format": FORMATS.get(path.suffix, path.suffix.lstrip("."))}
         if path.parent.name in (PARQUET_FOLDER, CSV_FOLDER) and path.parent.parent == release:
             entry |= {"mart": path.stem, "rows": mart_rows[path.stem]}
-        entry |= {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+        entry |= {"bytes": path.stat().st_size, "sha256": hashes.get(relative) or file_sha256(path)}
         files.append(entry)
     manifest = {**facts, "marts": mart_rows, "files": files}
     (release / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

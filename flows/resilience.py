@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from flows.duckdb_connection import connect
 from flows.errors import first_line, is_lock_message
 
 
@@ -82,7 +83,7 @@ def ensure_warehouse_writable(warehouse: Path) -> None:
     if not warehouse.exists():
         return
     try:
-        duckdb.connect(str(warehouse)).close()
+        connect(str(warehouse)).close()
     except duckdb.Error as exc:
         if is_lock_error(exc):
             raise WarehouseLocked(warehouse, exc) from exc

@@ -14,12 +14,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
 from metricflow.protocols.sql_client import SqlEngine
 from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
 from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
 from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
+from flows.duckdb_connection import connect
 
 
 class _DuckDbDialect:
@@ -77,7 +78,7 @@ class SemanticLayer:
     ) -> list[dict[str, Any]]:
         """The rows of a metric query, one dict per row, from a read-only attachment of the warehouse."""
         sql = self.sql(metrics, group_by, where, order_by)
-        with duckdb.connect() as con:
+        with connect() as con:
             path = str(self.warehouse).replace("'", "''")
             con.execute(f"attach '{path}' as \"{self.catalog}\" (read_only)")
             relation = con.sql(sql)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
+from flows.duckdb_connection import dbt_environment
 from flows.errors import is_lock_message
 
 
@@ -121,7 +122,7 @@ def run_dbt(
     ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars, default=str)]  # a YAML date (1997-09-30) as its text
-    env = {**os.environ, ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **dbt_environment(), ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)
     log_file = target_path / "logs" / "dbt.log"

@@ -14,8 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
+from flows.duckdb_connection import connect
 from flows.sql import quote_identifier
 
 MARTS_SCHEMA = "marts"
@@ -40,7 +39,7 @@ class PublishedMarts:
         if not published.is_file():
             raise FileNotFoundError(f"published file {published} does not exist: run `python -m flows run` first")
         self.path = published
-        self.con = duckdb.connect(str(published), read_only=True)
+        self.con = connect(str(published), read_only=True)
         rows = self.con.execute(
             "select table_name from information_schema.tables where table_schema = ? order by table_name",
             [MARTS_SCHEMA],

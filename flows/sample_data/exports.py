@@ -6,9 +6,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import numpy as np
 
+from flows.duckdb_connection import connect
 from flows.sample_data.clock import epoch
 from flows.sample_data.contacts import contacts_frame, contacts_sql, make_contacts, settle
 from flows.sample_data.customers import assign_referrers, customers_frame, customers_sql, make_customers
@@ -74,7 +74,7 @@ def generate_exports(
     _log(progress, clock, f"{responses.n:,} survey responses")
 
     counts: dict[str, int] = {}
-    con = duckdb.connect()
+    con = connect()
     try:
         con.execute("SET preserve_insertion_order = true")
         counts["customers"] = write_by_year(

@@ -12,9 +12,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 from flows.contract import entity_for_file
+from flows.duckdb_connection import connect
 
 #: The column that dates a record of each entity (marketing spend stays with the history).
 DATED_BY = {
@@ -45,7 +44,7 @@ def hold_back_after(exports: Path, cutoff: date, later: Path) -> dict[str, int]:
     later.mkdir(parents=True, exist_ok=True)
     day = (cutoff + timedelta(days=1)).isoformat()
     moved: dict[str, int] = {}
-    with duckdb.connect() as con:
+    with connect() as con:
         con.execute("set preserve_insertion_order = true")
         for path in sorted(exports.iterdir()):
             entity = entity_for_file(path.name)

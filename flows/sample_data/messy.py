@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from flows.duckdb_connection import connect
 
 #: Rows of the hand-made spreadsheet exports: (order or response id, the row, why it is bad or "").
 _MESSY_ORDERS = (
@@ -31,7 +31,7 @@ def write_messy_exports(out_dir: Path, end: date) -> dict[str, int]:
     out_dir = Path(out_dir)
     pattern = "customers_*.parquet" if any(out_dir.glob("customers_*.parquet")) else "customers_*.csv"
     reader = "read_parquet" if pattern.endswith("parquet") else "read_csv"
-    with duckdb.connect() as con:
+    with connect() as con:
         customer = con.execute(f"select min(customer_id) from {reader}('{(out_dir / pattern).as_posix()}')").fetchone()[
             0
         ]

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.data_docs import make_offline
+from flows.duckdb_connection import connect
 from flows.ingest import entities_without_exports
 from flows.sql import quote_identifier
 from flows.validation.common import (
@@ -165,11 +166,10 @@ def _scan_personal_data(con, suite: SuiteDefinition, context: PrepareContext) ->
 
 
 def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult], list[str]]:
-    import duckdb
 
     prepared: list[_PreparedMart] = []
     unread: list[SuiteResult] = []
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = connect(str(warehouse), read_only=True)
     try:
         run_parameters, parameters_error = _read_parameters(con)
         not_exported = entities_without_exports(con)

@@ -600,3 +600,85 @@ def test_the_plausible_window_comes_from_the_dbt_vars(tmp_path: Path) -> None:
     assert project_vars(overrides, target) == resolved and not (target / PARSE_FOLDER / PARSE_FINGERPRINT).exists()
     with pytest.raises(ValueError, match="earliest_plausible_date"):
         PlausibleWindow.from_vars({"days_after_load_day": 1}, date(2026, 12, 1))
+
+
+def test_a_parquet_file_with_a_corrupt_page_is_rejected_and_the_others_load(exports: Path, warehouse: Path) -> None:
+    """Parquet is read where it is checked: a page that does not decompress rejects its file there,
+    before anything of it is written."""
+    table = pa.table({"order_id": [f"O{i}" for i in range(5000)], "customer_id": ["C1"] * 5000})
+    table = table.append_column("ordered_at", pa.array(["2025-01-05 10:00:00"] * 5000))
+    table = table.append_column("status", pa.array(["completed"] * 5000))
+    table = table.append_column("amount", pa.array([f"{i % 100}.25" for i in range(5000)]))
+    pq.write_table(table, exports / "orders_a.parquet", compression="snappy")
+    data = bytearray((exports / "orders_a.parquet").read_bytes())
+    for at in range(len(data) // 4, len(data) // 4 + 400):  # inside the first column's pages, not the footer
+        data[at] = (data[at] * 7 + 3) % 256
+    (exports / "orders_a.parquet").write_bytes(bytes(data))
+    write(exports / "orders_b.csv", ORDERS_HEADER + "O1,C1,2025-02-05,completed,1,,,\n")
+    report = load(warehouse, exports)
+
+    results = {f.file_name: (f.status, f.rows_read) for f in report.files}
+    assert results == {"orders_a.parquet": ("rejected", 0), "orders_b.csv": ("loaded", 1)}
+    assert report.files[0].message.startswith("unreadable file: ")
+    assert rows(warehouse, "select order_id, _file from raw.orders") == [("O1", "orders_b.csv")]
+    assert rows(warehouse, "select count(*) from raw.quarantine") == [(0,)]
+
+
+def test_rows_of_an_erased_customer_are_quarantined_without_their_record(exports: Path, warehouse: Path) -> None:
+    from flows.erasure import ERASED_REASON, ensure_erasure_log, erasure_key, keyed_hash_sql
+
+    key = erasure_key(warehouse, create=True)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema raw")
+        ensure_erasure_log(con)
+        erased = keyed_hash_sql(key, "'C2'")
+        con.execute(f"insert into raw.erasure_log select 'e1', now()::timestamp, {erased}, null, '{{}}'")
+    write(
+        exports / "orders_2025-01.csv",
+        ORDERS_HEADER
+        + "O1,C1,2025-01-05,completed,1,,,\n"
+        + "O2, C2 ,2025-01-05,completed,2,,,\n"  # the erased customer (trimmed, as loaded)
+        + "O3,C2,yesterday,completed,3,,,\n",  # erased and broken: both reasons, the erasure last
+    )
+    report = load(warehouse, exports)
+
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (3, 1, 2)
+    assert rows(warehouse, "select order_id from raw.orders") == [("O1",)]
+    assert rows(warehouse, "select line, reason, record from raw.quarantine order by line") == [
+        (3, ERASED_REASON, None),
+        (4, f"ordered_at: not a timestamp ('yesterday'); {ERASED_REASON}", None),
+    ]
+
+
+def test_a_file_is_read_again_only_when_its_stat_changed_or_was_too_fresh_to_trust(
+    exports: Path, warehouse: Path
+) -> None:
+    """ContentHashes: a file whose stat is the one recorded when it was hashed, at least
+    STAT_TRUST_MARGIN_NS after its last change, is not read (its remembered hash is used); a changed
+    file, or one hashed right after a change (same time stamp tick), is read and hashed again."""
+    from flows.ingest import STAT_TRUST_MARGIN_NS, ContentHashes, ensure_raw_schema, file_sha256
+
+    path = write(exports / "orders_2025-01.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\n")
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+
+        def hash_now() -> str:
+            hashes = ContentHashes(con, [path])
+            try:
+                return hashes.get(con, path)
+            finally:
+                hashes.close()
+
+        assert hash_now() == file_sha256(path)
+        # just written: too fresh to trust, hashed again (a remembered wrong hash would show)
+        con.execute("update raw.file_hashes set content_hash = 'remembered'")
+        assert hash_now() == file_sha256(path)
+        # as if hashed long after its last change: the stat is trusted, the file is not read
+        con.execute(
+            f"update raw.file_hashes set content_hash = 'remembered', hashed_at_ns = ctime_ns + {STAT_TRUST_MARGIN_NS} + 1"
+        )
+        assert hash_now() == "remembered"
+        # the same size, other content: its ctime (and mtime) moved, so it is read again
+        path.write_text(ORDERS_HEADER + "O2,C1,2025-01-05,completed,1,,,\n", encoding="utf-8")
+        assert hash_now() == file_sha256(path)
+        assert con.execute("select count(*) from raw.file_hashes").fetchall() == [(1,)]

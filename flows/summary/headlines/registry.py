@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
+from flows.duckdb_connection import connect
 from flows.summary.headlines import audit, personas, value, voice
 from flows.summary.headlines.base import Headline
 from flows.summary.report import HeadlineTable
@@ -20,7 +19,7 @@ def read_headlines(published: Path, reporting_currency: str) -> list[HeadlineTab
     if not path.exists():
         return []
     tables: list[HeadlineTable] = []
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(str(path), read_only=True) as con:
         mart_columns: dict[str, set[str]] = {}
         for table_name, column_name in con.execute(
             "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
