@@ -108,12 +108,56 @@ def expect_no_personal_data_columns(patterns: tuple[str, ...] = PERSONAL_DATA_CO
     return _no_personal_data_expectation_class()(regex_list=list(patterns), **kwargs)
 
 
+# --------------------------------------------------------------------------- values in messages
+
+
+def plain(value: Any) -> Any:
+    """numpy / pandas scalars (and tuples of them) as plain Python values for messages."""
+    import pandas as pd
+
+    if isinstance(value, (tuple, list)):
+        return type(value)(plain(v) for v in value)
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if type(value).__name__ == "datetime64":  # numpy: .item() of nanoseconds gives an int
+        value = pd.Timestamp(value)
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            value = value.item()
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def shown(value: Any) -> str:
+    """A value in a plausibility message: numbers with thousands separators (amounts to the cent)."""
+    value = plain(value)
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    return str(value)
+
+
 # --------------------------------------------------------------------------- plausibility bounds
 
 #: The meta keys of a bounded expectation (`expect_within`): the columns that name the failing
 #: record in the report, and the names of the bounds (a var of dbt_project.yml).
 RECORD_META = "record_columns"
 BOUND_NAMES_META = "bound_names"
+#: The meta key of an expectation on a count of violations (`expect_no_violations`): the report
+#: says how many rows of the mart break the rule and names the first (its RECORD_META column).
+VIOLATIONS_META = "violations_of"
 
 
 def expect_within(
@@ -270,3 +314,50 @@ def staging_figures(ctx, what: str, compute) -> Any:
     except Exception as exc:  # e.g. no staging.stg_survey__survey_responses
         ctx.problem(f"{what} could not be computed from staging: {type(exc).__name__}: {exc}")
         return None
+
+
+# --------------------------------------------------------------------------- summaries of large marts
+
+
+def expect_no_violations(gxe, check: str, notes: str):
+    """The summary's count `check` (flows.validation.summaries.summarize_rows) is 0: no row of the
+    mart breaks the rule. A failure says how many rows do and names the first: `failed on 2 rows
+    (e.g. customer_id c1: p_alive 1.20)`. `notes` starts with the kind (Plausibility, ...)."""
+    return gxe.ExpectColumnValuesToBeBetween(
+        column=check,
+        min_value=0,
+        max_value=0,
+        notes=notes,
+        meta={VIOLATIONS_META: check, RECORD_META: [f"{check}_record"]},
+    )
+
+
+def expect_summary_rows(gxe, what: str):
+    """Plausibility on a summary's `rows` (the mart's row count): within the runner's bounds, at
+    least one row, or none when an entity the mart is built from has no export at all (as
+    `expect_rows_unless_not_exported` on a whole mart)."""
+    return expect_within(
+        gxe,
+        "rows",
+        f"{what} is not empty; when the company exports none of what it is built from (raw.load_manifest), "
+        "it is empty.",
+        min_parameter=MIN_ROWS_PARAMETER,
+        max_parameter=MAX_ROWS_PARAMETER,
+        record=("rows",),
+    )
+
+
+def expect_one_row_per_customer(gxe, mart: str) -> list:
+    return [
+        expect_no_violations(
+            gxe,
+            "rows_without_completed_order",
+            f"{RECONCILIATION_WITH_STAGING}: only customers with a completed order up to the as-of date are in {mart}.",
+        ),
+        expect_no_violations(
+            gxe,
+            "customers_without_row",
+            f"{RECONCILIATION_WITH_STAGING}: every customer with a completed order up to the as-of date (staging "
+            f"orders) has a row in {mart} (one: the mart's primary key).",
+        ),
+    ]

@@ -62,6 +62,8 @@ class PrepareContext:
     run_parameters_error: str = ""  # why run_parameters is None
     parameters: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)  # reported as failures of the suite
+    #: what the raw side computed once for the whole validation (the runner shares one dict)
+    cache: dict[str, Any] = field(default_factory=dict)
 
     @property
     def run(self) -> RunParameters:
@@ -73,7 +75,7 @@ class PrepareContext:
     @property
     def raw(self) -> RawSide:
         """The independent recomputations from raw and staging, on the build's parameters."""
-        return RawSide(self.con, self.run)
+        return RawSide(self.con, self.run, self.cache)
 
     def problem(self, message: str) -> None:
         """Record something that makes the mart fail validation, and carry on with the rest."""

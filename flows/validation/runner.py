@@ -52,7 +52,10 @@ from flows.validation.common import (
     PERSONAL_DATA_COLUMN_PATTERNS,
     PERSONAL_DATA_VALUES_PARAMETER,
     RECORD_META,
+    VIOLATIONS_META,
 )
+from flows.validation.common import plain as _plain
+from flows.validation.common import shown as _shown
 from flows.validation.parameters import RunParameters, RunParametersError, read_run_parameters
 from flows.validation.personal_data import scan_personal_data_values
 from flows.validation.registry import SUITES, PrepareContext, SuiteDefinition
@@ -170,6 +173,7 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
     try:
         run_parameters, parameters_error = _read_parameters(con)
         not_exported = entities_without_exports(con)
+        shared: dict[str, Any] = {}  # what the raw side computes once for every suite (PrepareContext.cache)
         tables = {
             row[0]
             for row in con.execute(
@@ -190,6 +194,7 @@ def _read_marts(warehouse: Path) -> tuple[list[_PreparedMart], list[SuiteResult]
                 run_parameters=run_parameters,
                 run_parameters_error=parameters_error,
                 parameters=_row_bounds(suite, not_exported),
+                cache=shared,
             )
             try:
                 if suite.read is None:
@@ -230,32 +235,6 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _plain(value: Any) -> Any:
-    """numpy / pandas scalars (and tuples of them) as plain Python values for messages."""
-    import pandas as pd
-
-    if isinstance(value, (tuple, list)):
-        return type(value)(_plain(v) for v in value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    if type(value).__name__ == "datetime64":  # numpy: .item() of nanoseconds gives an int
-        value = pd.Timestamp(value)
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            value = value.item()
-        except (TypeError, ValueError):
-            pass
-    if hasattr(value, "isoformat"):
-        text = value.isoformat()
-        return text[:10] if text.endswith("T00:00:00") else text
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def _columns_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
     if kwargs.get("column"):
         return (str(kwargs["column"]),)
@@ -280,18 +259,6 @@ def _row_keys(frame, key_columns: tuple[str, ...], index: Any) -> str:
         return " ".join(str(_plain(row[c])) for c in key_columns if c in frame.columns)
     except (KeyError, TypeError):
         return ""
-
-
-def _shown(value: Any) -> str:
-    """A value in a plausibility message: numbers with thousands separators (amounts to the cent)."""
-    value = _plain(value)
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
-    return str(value)
 
 
 def _named_record(frame, columns: tuple[str, ...], index: Any) -> str:
@@ -333,6 +300,20 @@ def _describe_failure(expectation_result, prepared: _PreparedMart) -> FailedExpe
     error = _exception_message(expectation_result.exception_info)
     if error:
         failure.observed = f"failed: {_short(error)}"
+    elif result.get("unexpected_count") and (config.meta or {}).get(VIOLATIONS_META):
+        # a count of violations in a summary (common.expect_no_violations): how many rows of the mart
+        # break the rule, and the first of them named
+        values = result.get("partial_unexpected_list") or []
+        indexes = result.get("partial_unexpected_index_list") or []
+        count = int(_plain(values[0])) if values else 0
+        record_column = ((config.meta or {}).get(RECORD_META) or [""])[0]
+        record = ""
+        if indexes and record_column in prepared.frame.columns:
+            record = str(_plain(prepared.frame.loc[indexes[0], record_column]) or "")
+        failure.unexpected_count = count
+        failure.observed = f"failed on {count:,} row{'s' if count != 1 else ''}" + (
+            f" (e.g. {record})" if record else ""
+        )
     elif result.get("unexpected_count") is not None:
         count = int(result["unexpected_count"])
         failure.unexpected_count = count

@@ -6,7 +6,12 @@ The model marts come out of a numerical fit (dbt Python models, flows/clv), not 
 their sanity is checked here before anything is published: parameters positive and finite, every
 fit converged, P(alive) in [0, 1], CLV and expected spend not negative; the engagement and
 profitability components add up to their totals (to the cent); one row per customer with a
-completed order in staging. Keys and not-null are dbt's tests (docs/checks.md).
+completed order in staging. Keys and not-null are dbt's tests and contract constraints
+(docs/checks.md).
+
+The marts of one row per customer are never read into pandas: their rules are checked in DuckDB
+(flows.validation.summaries), and GX validates the summary, one row of counts of the rows that
+break each rule with the first of them named.
 """
 
 from __future__ import annotations
@@ -15,42 +20,19 @@ from typing import TYPE_CHECKING
 
 from flows.validation.common import (
     PLAUSIBILITY,
-    RECONCILIATION_WITH_STAGING,
-    cents,
     expect_no_personal_data_columns,
+    expect_no_violations,
+    expect_one_row_per_customer,
     has,
 )
 from flows.validation.registry import PrepareContext, register_suite
+from flows.validation.summaries import RowCheck, customer_summary
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 MODEL_SANITY = "Model sanity"
 IDENTITY = "Identity"
-
-
-def add_customers_with_completed_orders(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
-    """`has_completed_order` per row and the parameter `customers_with_completed_orders` (staging)."""
-    expected = ctx.raw.customers_with_completed_orders()
-    df = df.reset_index(drop=True)
-    ctx.parameters["customers_with_completed_orders"] = len(expected)
-    if has(df, "customer_id"):
-        df["has_completed_order"] = df["customer_id"].isin(expected)
-    return df
-
-
-def expect_one_row_per_customer(gxe, mart: str) -> list:
-    return [
-        gxe.ExpectColumnValuesToBeInSet(
-            column="has_completed_order",
-            value_set=[True],
-            notes=f"{RECONCILIATION_WITH_STAGING}: only customers with a completed order up to the as-of date are in {mart}.",
-        ),
-        gxe.ExpectTableRowCountToEqual(
-            value={"$PARAMETER": "customers_with_completed_orders"},
-            notes=f"{RECONCILIATION_WITH_STAGING}: one row per customer with a completed order (staging orders).",
-        ),
-    ]
 
 
 # --------------------------------------------------------------------------- clv_model_parameters
@@ -98,26 +80,33 @@ def clv_model_parameters_suite(gxe) -> list:
 # --------------------------------------------------------------------------- customer_lifetime_value
 
 
-@register_suite("customer_lifetime_value", prepare=add_customers_with_completed_orders, key_columns=("customer_id",))
+def read_customer_lifetime_value(ctx: PrepareContext) -> pd.DataFrame:
+    """Not the customers but the summary of the model's sanity on them (one row)."""
+    return customer_summary(
+        ctx,
+        "customer_lifetime_value",
+        [
+            RowCheck("p_alive_outside_0_1", "p_alive < 0 or p_alive > 1", ("p_alive",)),
+            RowCheck("negative_clv", "clv < 0", ("clv",)),
+            RowCheck("negative_expected_spend", "expected_spend_per_purchase < 0", ("expected_spend_per_purchase",)),
+            RowCheck("negative_expected_purchases", "expected_purchases_horizon < 0", ("expected_purchases_horizon",)),
+        ],
+    )
+
+
+@register_suite("customer_lifetime_value", read=read_customer_lifetime_value, key_columns=("customer_id",))
 def customer_lifetime_value_suite(gxe) -> list:
-    """Lifetime value: one row per customer with a completed order; P(alive) in [0, 1]; CLV >= 0."""
+    """Lifetime value (a summary of it): one row per customer with a completed order; P(alive) in
+    [0, 1]; CLV, expected spend and purchases not negative (not null: the contract's constraints)."""
     return [
         *expect_one_row_per_customer(gxe, "customer_lifetime_value"),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="p_alive", min_value=0, max_value=1, notes=f"{MODEL_SANITY}: P(alive) is a probability."
+        expect_no_violations(gxe, "p_alive_outside_0_1", f"{MODEL_SANITY}: P(alive) is a probability."),
+        expect_no_violations(gxe, "negative_clv", f"{MODEL_SANITY}: a CLV is not negative."),
+        expect_no_violations(
+            gxe, "negative_expected_spend", f"{MODEL_SANITY}: the expected spend per purchase is not negative."
         ),
-        gxe.ExpectColumnValuesToNotBeNull(column="p_alive", notes=f"{MODEL_SANITY}: every customer has a P(alive)."),
-        gxe.ExpectColumnValuesToBeBetween(column="clv", min_value=0, notes=f"{MODEL_SANITY}: a CLV is not negative."),
-        gxe.ExpectColumnValuesToNotBeNull(column="clv", notes=f"{MODEL_SANITY}: every customer has a CLV."),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="expected_spend_per_purchase",
-            min_value=0,
-            notes=f"{MODEL_SANITY}: the expected spend per purchase is not negative.",
-        ),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="expected_purchases_horizon",
-            min_value=0,
-            notes=f"{MODEL_SANITY}: expected purchases are not negative.",
+        expect_no_violations(
+            gxe, "negative_expected_purchases", f"{MODEL_SANITY}: expected purchases are not negative."
         ),
         expect_no_personal_data_columns(),
     ]
@@ -163,63 +152,79 @@ def customer_equity_suite(gxe) -> list:
 # --------------------------------------------------------------------------- engagement and profitability
 
 
-def prepare_customer_engagement_value(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
-    """The total and the sum of its components in cents (`total_cents`, `components_cents`)."""
-    df = add_customers_with_completed_orders(df, ctx)
-    if has(df, "engagement_value", "lifetime_value", "referral_value", "network_value", "knowledge_value"):
-        df["total_cents"] = cents(df["engagement_value"])
-        df["components_cents"] = (
-            cents(df["lifetime_value"])
-            + cents(df["referral_value"])
-            + cents(df["network_value"])
-            + cents(df["knowledge_value"])
-        )
-    return df
+def cents_sql(column: str) -> str:
+    """SQL: an amount as whole cents (so that sums compare to the cent)."""
+    return f"round({column} * 100)"
 
 
-@register_suite("customer_engagement_value", prepare=prepare_customer_engagement_value, key_columns=("customer_id",))
+def read_customer_engagement_value(ctx: PrepareContext) -> pd.DataFrame:
+    """The summary (one row): one row per customer; lifetime + referral + network + knowledge value
+    = engagement value to the cent; no negative engagement value."""
+    components = " + ".join(
+        cents_sql(c) for c in ("lifetime_value", "referral_value", "network_value", "knowledge_value")
+    )
+    return customer_summary(
+        ctx,
+        "customer_engagement_value",
+        [
+            RowCheck(
+                "components_not_adding_up",
+                f"{cents_sql('engagement_value')} <> {components}",
+                ("engagement_value", "lifetime_value", "referral_value", "network_value", "knowledge_value"),
+            ),
+            RowCheck("negative_engagement_value", "engagement_value < 0", ("engagement_value",)),
+        ],
+    )
+
+
+@register_suite("customer_engagement_value", read=read_customer_engagement_value, key_columns=("customer_id",))
 def customer_engagement_value_suite(gxe) -> list:
-    """Engagement value: one row per customer; lifetime + referral + network + knowledge = total."""
+    """Engagement value (a summary of it): one row per customer; lifetime + referral + network +
+    knowledge = total."""
     return [
         *expect_one_row_per_customer(gxe, "customer_engagement_value"),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="total_cents",
-            column_B="components_cents",
-            notes=f"{IDENTITY}: lifetime + referral + network + knowledge value = engagement value, to the cent.",
+        expect_no_violations(
+            gxe,
+            "components_not_adding_up",
+            f"{IDENTITY}: lifetime + referral + network + knowledge value = engagement value, to the cent.",
         ),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="engagement_value", min_value=0, notes=f"{MODEL_SANITY}: an engagement value is not negative."
-        ),
+        expect_no_violations(gxe, "negative_engagement_value", f"{MODEL_SANITY}: an engagement value is not negative."),
         expect_no_personal_data_columns(),
     ]
 
 
-def prepare_customer_profitability(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
-    """Profit and revenue - cost of goods - service cost - acquisition cost in cents."""
-    df = add_customers_with_completed_orders(df, ctx)
-    if has(df, "profit", "revenue", "cost_of_goods", "service_cost", "acquisition_cost"):
-        df["profit_cents"] = cents(df["profit"])
-        df["components_cents"] = (
-            cents(df["revenue"])
-            - cents(df["cost_of_goods"])
-            - cents(df["service_cost"])
-            - cents(df["acquisition_cost"])
-        )
-    return df
+def read_customer_profitability(ctx: PrepareContext) -> pd.DataFrame:
+    """The summary (one row): one row per customer; revenue - cost of goods - service cost -
+    acquisition cost = profit to the cent; no negative cost of goods."""
+    components = (
+        f"{cents_sql('revenue')} - {cents_sql('cost_of_goods')} - {cents_sql('service_cost')} "
+        f"- {cents_sql('acquisition_cost')}"
+    )
+    return customer_summary(
+        ctx,
+        "customer_profitability",
+        [
+            RowCheck(
+                "components_not_adding_up",
+                f"{cents_sql('profit')} <> {components}",
+                ("profit", "revenue", "cost_of_goods", "service_cost", "acquisition_cost"),
+            ),
+            RowCheck("negative_cost_of_goods", "cost_of_goods < 0", ("cost_of_goods",)),
+        ],
+    )
 
 
-@register_suite("customer_profitability", prepare=prepare_customer_profitability, key_columns=("customer_id",))
+@register_suite("customer_profitability", read=read_customer_profitability, key_columns=("customer_id",))
 def customer_profitability_suite(gxe) -> list:
-    """Profitability: one row per customer; revenue - cost of goods - service - acquisition cost = profit."""
+    """Profitability (a summary of it): one row per customer; revenue - cost of goods - service -
+    acquisition cost = profit."""
     return [
         *expect_one_row_per_customer(gxe, "customer_profitability"),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="profit_cents",
-            column_B="components_cents",
-            notes=f"{IDENTITY}: revenue - cost of goods - service cost - acquisition cost = profit, to the cent.",
+        expect_no_violations(
+            gxe,
+            "components_not_adding_up",
+            f"{IDENTITY}: revenue - cost of goods - service cost - acquisition cost = profit, to the cent.",
         ),
-        gxe.ExpectColumnValuesToBeBetween(
-            column="cost_of_goods", min_value=0, notes=f"{PLAUSIBILITY}: a cost of goods is not negative."
-        ),
+        expect_no_violations(gxe, "negative_cost_of_goods", f"{PLAUSIBILITY}: a cost of goods is not negative."),
         expect_no_personal_data_columns(),
     ]

@@ -23,13 +23,16 @@ from flows.validation.common import (
     add_period_plausibility,
     expect_integer_columns,
     expect_no_personal_data_columns,
+    expect_no_violations,
     expect_plausible_periods,
     expect_reconciled,
     expect_rows_unless_not_exported,
+    expect_summary_rows,
     has,
     staging_figures,
 )
 from flows.validation.registry import PrepareContext, register_suite
+from flows.validation.summaries import RowCheck, contract_summary, summarize_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -131,39 +134,78 @@ def survey_scores_suite(gxe) -> list:
 # --------------------------------------------------------------------------- customer_loyalty_scores
 
 
-def prepare_customer_loyalty_scores(df: pd.DataFrame, ctx: PrepareContext) -> pd.DataFrame:
-    """Each customer's distinct valid responses in staging, and how many customers answered."""
-    df = df.reset_index(drop=True)
-    counts = staging_figures(ctx, "responses per customer", ctx.raw.responses_per_customer)
-    if has(df, "customer_id"):
-        df["staging_responses"] = df["customer_id"].map(lambda c: (counts or {}).get(c, 0.0))
-    ctx.parameters["staging_customers"] = len(counts) if counts is not None else -1
-    return df
+LOYALTY_COLUMNS = ["responses", "latest_nps_score", "latest_nps_category", "rolling_nps_category", "nps_change"]
+
+
+def read_customer_loyalty_scores(ctx: PrepareContext) -> pd.DataFrame:
+    """Not the customers who answered but the summary of their checks (one row,
+    flows.validation.summaries): the mart's rows full-outer-joined with each customer's distinct
+    valid responses in staging (flows.validation.raw); the answer scales; the columns BI reads."""
+    import pandas as pd
+
+    mart = "customer_loyalty_scores"
+    staging = ctx.raw.responses_per_customer_table()
+    source = f"""(
+        select
+            coalesce(mart.customer_id, staging.customer_id) as customer_id,
+            mart.customer_id is not null as in_mart,
+            staging.customer_id is not null as in_staging,
+            coalesce(staging.responses, 0) as staging_responses,
+            mart.* exclude (customer_id)
+        from marts.{mart} as mart
+        full outer join {staging} as staging on mart.customer_id = staging.customer_id
+    )"""
+    checks = [
+        RowCheck(
+            "responses_not_as_in_staging",
+            "in_mart and responses is distinct from staging_responses",
+            ("responses", "staging_responses"),
+        ),
+        RowCheck("staging_customers_without_row", "in_staging and not in_mart", ("staging_responses",)),
+        *(
+            RowCheck(f"{column}_outside_scale", f"{column} < {low} or {column} > {high}", (column,))
+            for column, (low, high) in VOICE_SCORE_RANGES[mart].items()
+        ),
+    ]
+    summary = summarize_rows(ctx.con, source, ("customer_id",), checks, rows="in_mart")
+    contract = contract_summary(ctx.con, "marts", mart, ["customer_id", *LOYALTY_COLUMNS], VOICE_COUNT_COLUMNS[mart])
+    return pd.concat([summary, pd.DataFrame(contract)], axis=1)
 
 
 @register_suite(
     "customer_loyalty_scores",
-    prepare=prepare_customer_loyalty_scores,
+    read=read_customer_loyalty_scores,
     key_columns=("customer_id",),
     built_from=("survey_responses",),
 )
 def customer_loyalty_scores_suite(gxe) -> list:
-    """Customer loyalty scores: one row per customer who answered in staging, responses = staging; plausible scores."""
+    """Customer loyalty scores (a summary of them): one row per customer who answered in staging,
+    responses = staging; plausible scores; the columns BI reads."""
+    mart = "customer_loyalty_scores"
     return [
-        *_voice_common(
+        expect_no_violations(gxe, "missing_columns", f"{CONTRACT}: every column BI reads is present."),
+        expect_no_violations(
+            gxe, "non_integer_columns", f"{CONTRACT}: the counts are whole numbers (an integer type)."
+        ),
+        expect_summary_rows(gxe, mart),
+        expect_no_personal_data_columns(),
+        *(
+            expect_no_violations(
+                gxe,
+                f"{column}_outside_scale",
+                f"{PLAUSIBILITY}: {column} lies in the answer scale {low}-{high}.",
+            )
+            for column, (low, high) in VOICE_SCORE_RANGES[mart].items()
+        ),
+        expect_no_violations(
             gxe,
-            "customer_loyalty_scores",
-            ["customer_id"],
-            ["responses", "latest_nps_score", "latest_nps_category", "rolling_nps_category", "nps_change"],
+            "responses_not_as_in_staging",
+            f"{RECONCILIATION_WITH_STAGING}: each customer's responses = their distinct valid responses in staging.",
         ),
-        gxe.ExpectColumnPairValuesToBeEqual(
-            column_A="responses",
-            column_B="staging_responses",
-            notes=f"{RECONCILIATION_WITH_STAGING}: each customer's responses = their distinct valid responses in staging.",
-        ),
-        gxe.ExpectTableRowCountToEqual(
-            value={"$PARAMETER": "staging_customers"},
-            notes=f"{RECONCILIATION_WITH_STAGING}: every customer with a valid response in staging has a row.",
+        expect_no_violations(
+            gxe,
+            "staging_customers_without_row",
+            f"{RECONCILIATION_WITH_STAGING}: every customer with a valid response in staging has a row.",
         ),
     ]
 

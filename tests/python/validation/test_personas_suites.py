@@ -19,9 +19,13 @@ def test_personas_must_cover_every_customer_with_a_completed_order(staging_fault
     # c5 has no persona and c1 has two: the row count still matches, the reconciliation does not
     report = staging_faults
     failures = report.result_for("customer_personas").failed
-    described = "; ".join(f.describe() for f in failures)
-    assert [f.expectation_type for f in failures] == ["prepare"]
-    assert "1 customers with a completed order have no persona (e.g. c5)" in described
+    assert [(f.expectation_type, f.columns, f.observed) for f in failures] == [
+        ("expect_column_values_to_be_between", ("customers_without_row",), "failed on 1 row (e.g. customer_id c5)")
+    ]
+    assert (
+        "customer_personas: expect_column_values_to_be_between(customers_without_row) failed on 1 row (e.g. "
+        "customer_id c5)" in report.failure_summary()
+    )
     assert report.result_for("acquisition_cost").success
 
 

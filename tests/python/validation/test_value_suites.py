@@ -36,20 +36,39 @@ def test_parameters_must_be_positive_finite_and_converged(value_faults) -> None:
     }
 
 
+def observed(report, mart: str) -> dict[str, str]:
+    """{summary column: what its failure says} of the mart's failures."""
+    return {", ".join(f.columns): f.observed for f in report.result_for(mart).failed}
+
+
 def test_p_alive_is_a_probability_and_clv_not_negative(value_faults) -> None:
+    # checked in DuckDB over every customer; GX validates the counts, and a failure names the customer
     assert failed(value_faults, "customer_lifetime_value") == {
-        ("expect_column_values_to_be_between", ("p_alive",)),
-        ("expect_column_values_to_be_between", ("clv",)),
+        ("expect_column_values_to_be_between", ("p_alive_outside_0_1",)),
+        ("expect_column_values_to_be_between", ("negative_clv",)),
+    }
+    assert observed(value_faults, "customer_lifetime_value") == {
+        "p_alive_outside_0_1": "failed on 1 row (e.g. customer_id c1: p_alive 1.2)",
+        "negative_clv": "failed on 1 row (e.g. customer_id c2: clv -0.01)",
     }
 
 
 def test_components_add_up_and_every_customer_has_a_row(value_faults) -> None:
     assert failed(value_faults, "customer_engagement_value") == {
-        ("expect_column_pair_values_to_be_equal", ("total_cents", "components_cents"))
+        ("expect_column_values_to_be_between", ("components_not_adding_up",))
+    }
+    assert observed(value_faults, "customer_engagement_value") == {
+        "components_not_adding_up": "failed on 1 row (e.g. customer_id c1: engagement_value 38.00, "
+        "lifetime_value 30.00, referral_value 6.00, network_value 0.01, knowledge_value 2.00)"
     }
     assert failed(value_faults, "customer_profitability") == {
-        ("expect_column_pair_values_to_be_equal", ("profit_cents", "components_cents")),
-        ("expect_table_row_count_to_equal", ()),
+        ("expect_column_values_to_be_between", ("components_not_adding_up",)),
+        ("expect_column_values_to_be_between", ("customers_without_row",)),
+    }
+    assert observed(value_faults, "customer_profitability") == {
+        "components_not_adding_up": "failed on 1 row (e.g. customer_id c1: profit 32.00, revenue 120.00, "
+        "cost_of_goods 84.00, service_cost 4.01, acquisition_cost 0.00)",
+        "customers_without_row": "failed on 1 row (e.g. customer_id c5)",
     }
     assert value_faults.result_for("customer_equity").success
     assert value_faults.result_for("clv_holdout_validation").success
