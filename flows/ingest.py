@@ -233,6 +233,14 @@ class ContentHashes:
         self._hashes[path] = content_hash
         return content_hash
 
+    def forget_others(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Drop the remembered hashes of paths that are not among this load's files (an exports folder
+        moved or a file removed), so that the table holds one row per current export file."""
+        con.execute(
+            f"delete from {RAW_SCHEMA}.file_hashes where not list_contains(?, file_path)",
+            [[self._key(path) for path in self._hashes]],
+        )
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -882,6 +890,8 @@ def load_exports(
                     continue
                 content_hash = hashes.get(con, path)
                 report.files.append(load_file(con, path, entity, window, run_id, erasures, content_hash))
+            if files is None:  # the whole folder was read: what is not in it is no export any more
+                hashes.forget_others(con)
         finally:
             hashes.close()
         report.not_exported = entities_without_exports(con)

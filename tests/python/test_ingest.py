@@ -4,6 +4,7 @@ is lost (rows read = rows loaded + rows quarantined), and re-running never doubl
 from __future__ import annotations
 
 import gzip
+import shutil
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -682,3 +683,20 @@ def test_a_file_is_read_again_only_when_its_stat_changed_or_was_too_fresh_to_tru
         path.write_text(ORDERS_HEADER + "O2,C1,2025-01-05,completed,1,,,\n", encoding="utf-8")
         assert hash_now() == file_sha256(path)
         assert con.execute("select count(*) from raw.file_hashes").fetchall() == [(1,)]
+
+
+def test_remembered_hashes_are_those_of_the_current_export_files(
+    exports: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    """raw.file_hashes holds one row per export file of the last load of the whole folder: the hashes
+    of a moved folder's old paths (or of a removed file) are forgotten, not kept run after run."""
+    write(exports / "orders_2025-01.csv", ORDERS_HEADER + "O1,C1,2025-01-05,completed,1,,,\n")
+    write(exports / "orders_2025-02.csv", ORDERS_HEADER + "O2,C1,2025-02-05,completed,1,,,\n")
+    load(warehouse, exports)
+    moved = tmp_path / "moved"
+    shutil.copytree(exports, moved)
+    (moved / "orders_2025-02.csv").unlink()
+    load(warehouse, moved)
+    assert rows(warehouse, "select file_path from raw.file_hashes") == [
+        (str((moved / "orders_2025-01.csv").resolve()),)
+    ]
