@@ -54,7 +54,7 @@ customer_trailing_12_months as (
     -- completed orders dated after as-of date - 12 months, up to the as-of date
     select
         'trailing_12_months' as period_grain,
-        cast(as_of.as_of_date - interval 12 month + interval 1 day as date) as period_start,
+        {{ add_days('cast(' ~ add_months('as_of.as_of_date', -12) ~ ' as date)', 1) }} as period_start,
         as_of.as_of_date as period_end,
         true as is_complete,
         order_days.customer_id,
@@ -62,7 +62,7 @@ customer_trailing_12_months as (
 
     from order_days
     cross join as_of
-    where order_days.order_date > cast(as_of.as_of_date - interval 12 month as date)
+    where order_days.order_date > cast({{ add_months('as_of.as_of_date', -12) }} as date)
     group by all
 
 ),

@@ -157,7 +157,7 @@ with_cac as (
                 then {{ safe_divide('month_channel_rows.spend_amount', 'month_channel_rows.new_customers') }}
         end as cac_exact,
         -- the last day of the first months (months 0 ... acquisition_revenue_months - 1)
-        cast(month_channel_rows.acquisition_month + interval {{ revenue_months }} month - interval 1 day as date)
+        {{ add_days('cast(' ~ add_months('month_channel_rows.acquisition_month', revenue_months) ~ ' as date)', -1) }}
             as first_months_end_date
 
     from month_channel_rows

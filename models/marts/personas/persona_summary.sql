@@ -33,7 +33,7 @@ revenue_last_12_months as (
 
     from order_days
     cross join as_of
-    where order_days.order_date > cast(as_of.as_of_date - interval 12 month as date)
+    where order_days.order_date > cast({{ add_months('as_of.as_of_date', -12) }} as date)
         and order_days.order_date <= as_of.as_of_date
     group by order_days.customer_id
 
