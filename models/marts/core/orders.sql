@@ -46,10 +46,10 @@ completed_sequence as (
 
     select
         order_id,
-        row_number() over (
+        cast(row_number() over (
             partition by customer_id
             order by ordered_at, order_id
-        ) as completed_order_number
+        ) as bigint) as completed_order_number
 
     from orders
     where order_status = 'completed'

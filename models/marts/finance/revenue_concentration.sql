@@ -81,10 +81,14 @@ ranked as (
     -- changes no figure (tied customers bring the same revenue)
     select
         *,
-        row_number() over period_by_revenue as revenue_rank,
+        cast(row_number() over period_by_revenue as bigint) as revenue_rank,
         count(*) over (partition by period_grain, period_start) as period_customers,
         sum(revenue) over (partition by period_grain, period_start) as period_revenue,
-        sum(revenue) over (period_by_revenue rows between unbounded preceding and current row) as cumulative_revenue
+        sum(revenue) over (
+            partition by period_grain, period_start
+            order by revenue desc, customer_id asc
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue
 
     from customer_periods
     window period_by_revenue as (
