@@ -198,7 +198,7 @@ def build_on_spark(
     if not with_tests:
         build.failures += _dbt(["seed"], target_path, dbt_vars)
     build.failures += _dbt([command, "--exclude", *downstream], target_path, dbt_vars)
-    build.seconds["dbt build (SQL models before the fit)"] = time.perf_counter() - started
+    build.seconds["dbt: the SQL models before the fit"] = time.perf_counter() - started
 
     started = time.perf_counter()
     relations = _relations(manifest)
@@ -208,7 +208,7 @@ def build_on_spark(
 
     started = time.perf_counter()
     build.failures += _dbt([command, "--select", *downstream, "--exclude", *python_models], target_path, dbt_vars)
-    build.seconds["dbt build (models after the fit)"] = time.perf_counter() - started
+    build.seconds["dbt: the models after the fit"] = time.perf_counter() - started
     build.marts = sorted(
         node["name"]
         for node in _manifest(target_path)["nodes"].values()
