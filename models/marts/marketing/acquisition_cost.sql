@@ -197,7 +197,7 @@ final as (
         with_cac.has_spend,
         cast(with_cac.spend_amount as decimal(18, 2)) as spend_amount,
         with_cac.new_customers,
-        cast(round(with_cac.cac_exact, 2) as decimal(18, 2)) as cac,
+        {{ round_money('with_cac.cac_exact') }} as cac,
         with_cac.has_spend and with_cac.new_customers = 0 as is_spend_without_new_customers,
         not with_cac.has_spend and with_cac.new_customers > 0 as is_new_customers_without_spend,
         -- the first months are complete once their last day is on or before the as-of date
