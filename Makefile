@@ -13,12 +13,14 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export DBT_SEND_ANONYMOUS_USAGE_STATS ?= false
 
-.PHONY: help install browser run report test test-fast lint format exports build metrics freshness clean benchmark serve
+.PHONY: help install browser run report test test-fast test-spark spark-install java lint format exports build metrics freshness clean benchmark serve
 
 help:
 	@echo "make run        install, generate sample exports if none exist, load + build + validate + publish"
 	@echo "make test       install, lint and run the whole test suite (pytest on 2 workers; dbt, GX, Prefect)"
 	@echo "make test-fast  the unit tests alone (no dbt, GX or Prefect; seconds)"
+	@echo "make test-spark the project on local Apache Spark, every mart compared with DuckDB's (not in make test:"
+	@echo "                installs Java 17 and a Spark virtualenv SPARK_VENV=$(SPARK_VENV) first; see README)"
 	@echo "make lint       ruff (lint + format check) and sqlfluff on the dbt project; make format fixes"
 	@echo "make exports    (re)generate sample exports: CUSTOMERS=$(CUSTOMERS) SEED=$(SEED) EXPORTS=$(EXPORTS)"
 	@echo "make report     rewrite the customer report (report/index.html beside the published file) from the"
@@ -81,6 +83,32 @@ test: install lint
 # The unit tests alone (no dbt, GX or Prefect): seconds.
 test-fast: install
 	$(PY) -m pytest -m unit
+
+# The same project on local Apache Spark (README "Running on Spark"), not part of `make test`: a
+# generated sample loaded by the project's loader and built on DuckDB (python -m flows run), then on
+# Spark (flows/spark_build.py), every mart compared (tests/spark). Java 17 from apt where this user may;
+# pyspark and dbt-spark in their own virtualenv (requirements-spark.lock), never in .venv: pyspark's
+# source archive is built into a wheel once (minutes), which pip's cache keeps for the next install.
+SPARK_VENV ?= $(HOME)/.cache/customer-value-warehouse/spark-venv
+SPARK_INSTALLED := $(SPARK_VENV)/.installed
+java:
+	@if command -v java >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing openjdk-17-jre-headless with apt-get (for Spark)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	else echo "Spark needs Java 17: install a JRE (Debian/Ubuntu: sudo apt-get install openjdk-17-jre-headless)"; exit 1; fi
+
+$(SPARK_INSTALLED): requirements.lock requirements-spark.lock
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	@echo "installing pyspark and dbt-spark into $(SPARK_VENV) (the first time pip builds pyspark: minutes)"
+	$(SPARK_VENV)/bin/python -m pip install --quiet -r requirements.lock -r requirements-spark.lock
+	@touch $(SPARK_INSTALLED)
+
+spark-install: java $(SPARK_INSTALLED)
+
+test-spark: spark-install
+	TZ=UTC $(SPARK_VENV)/bin/python -m pytest tests/spark -p no:cacheprovider -q -s
 
 # ruff (lint and format) over the Python; sqlfluff (dbt templater, .sqlfluff) over the dbt SQL. The
 # templater opens a warehouse to decide is_incremental(): an empty throwaway one (full-build branches).

@@ -5,17 +5,16 @@
     case
         when {{ currency_column }} is null or {{ currency_column }} = '{{ var("reporting_currency") }}' then 1
         when {{ rate_alias }}.rate is not null then {{ rate_alias }}.rate
-        else error(
-            'no exchange rate for currency ' || {{ currency_column }} || ' in '
-            || strftime({{ date_column }}, '%Y-%m')
-            || ' in seeds/currency_rates.csv (reporting currency {{ var("reporting_currency") }})'
-        )
+        else {{ raise_error(
+            "'no exchange rate for currency ' || " ~ currency_column ~ " || ' in '
+            || " ~ format_year_month(date_column) ~ "
+            || ' in seeds/currency_rates.csv (reporting currency " ~ var('reporting_currency') ~ ")'"
+        ) }}
     end
 {%- endmacro %}
 
-{#- ASOF join of the currency-rates seed on currency and month. -#}
+{#- ASOF join of the currency-rates seed on currency and month (macros/cross_db: a window join on
+    engines without ASOF). -#}
 {% macro join_exchange_rates(currency_column, date_column, rate_alias='rates') -%}
-    asof left join {{ ref('currency_rates') }} as {{ rate_alias }}
-        on {{ rate_alias }}.currency = {{ currency_column }}
-        and {{ rate_alias }}.month <= {{ date_column }}
+    {{ asof_left_join(ref('currency_rates'), rate_alias, date_column, 'month', [(currency_column, 'currency')]) }}
 {%- endmacro %}

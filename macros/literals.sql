@@ -6,11 +6,11 @@
 {%- endmacro %}
 
 {% macro string_list_literal(values) -%}
-    cast([
-        {%- for value in values -%}
-        {{ string_literal(value) }}{% if not loop.last %}, {% endif %}
-        {%- endfor -%}
-    ] as varchar[])
+    {%- set quoted = [] -%}
+    {%- for value in values -%}
+    {%- do quoted.append(string_literal(value)) -%}
+    {%- endfor -%}
+    {{ string_array_literal(quoted) }}
 {%- endmacro %}
 
 {% macro typed_literal(value, data_type) -%}

@@ -14,11 +14,8 @@
     {%- for grain in grains %}
     select
         '{{ grain }}' as period_grain,
-        cast(unnest(generate_series(
-            {{ dbt.date_trunc(grain, first_date) }},
-            cast({{ last_date }} as timestamp),
-            interval 1 {{ grain }}
-        )) as date) as period_start
+        {{ date_series(dbt.date_trunc(grain, first_date), 'cast(' ~ last_date ~ ' as timestamp)', grain) }}
+            as period_start
 
     from {{ relation }}
     where {{ first_date }} is not null and {{ last_date }} >= {{ first_date }}

@@ -3,8 +3,8 @@
     text without one is already local time there. -#}
 {% macro to_reporting_time(column) -%}
     case
-        when regexp_matches({{ column }}, '[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$')
-            then timezone('{{ var("reporting_timezone") }}', cast({{ column }} as timestamptz))
+        when {{ regexp_contains(column, '[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?)$') }}
+            then {{ instant_text_to_zone(column, var("reporting_timezone")) }}
         else cast({{ column }} as timestamp)
     end
 {%- endmacro %}

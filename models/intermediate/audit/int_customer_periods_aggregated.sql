@@ -83,8 +83,7 @@ final as (
     select * from customer_periods_classified
     {% if is_incremental() -%}
     -- one placeholder row per refreshed customer (period_grain null), see int_customer_order_days_aggregated
-    union all by name
-    select customers_to_refresh.customer_id from customers_to_refresh
+    {{ union_placeholder_rows('select customers_to_refresh.customer_id from customers_to_refresh', 'customer_id') }}
     {%- endif %}
 
 )

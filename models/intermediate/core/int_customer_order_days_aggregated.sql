@@ -128,8 +128,7 @@ final as (
     {% if is_incremental() -%}
     -- one placeholder row per refreshed customer (order_date null): the replace_keys strategy deletes
     -- the customer's old rows and does not insert it, so a customer left without orders disappears
-    union all by name
-    select customers_to_refresh.customer_id from customers_to_refresh
+    {{ union_placeholder_rows('select customers_to_refresh.customer_id from customers_to_refresh', 'customer_id') }}
     {%- endif %}
 
 )

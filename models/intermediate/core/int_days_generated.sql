@@ -15,7 +15,7 @@ years as (
 
 days as (
 
-    select cast(unnest(generate_series(years.first_day, years.last_day, interval 1 day)) as date) as date_day
+    select {{ date_series('years.first_day', 'years.last_day', 'day') }} as date_day
 
     from years
 

@@ -40,7 +40,7 @@ final as (
         calendar_period_end <= as_of_date as is_complete,
         -- s - 1: the day customers_start is counted on
         cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as day_before_period_start,
-        {{ dbt.datediff('period_start', 'least(calendar_period_end, as_of_date)', 'day') }} + 1 as period_days,
+        cast({{ dbt.datediff('period_start', 'least(calendar_period_end, as_of_date)', 'day') }} + 1 as bigint) as period_days,
         as_of_date
 
     from with_calendar_ends

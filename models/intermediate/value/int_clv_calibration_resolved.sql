@@ -27,5 +27,5 @@ final as (
 
 select
     *,
-    {{ dbt.datediff('calibration_end', 'as_of_date', 'day') }} as holdout_days
+    cast({{ dbt.datediff('calibration_end', 'as_of_date', 'day') }} as bigint) as holdout_days
 from final

@@ -44,10 +44,10 @@ contacts_sequenced as (
 
     select
         *,
-        lead(contact_date) over (
+        {{ days_between('contact_date', 'lead(contact_date) over (
             partition by customer_id
             order by contacted_at, contact_id
-        ) - contact_date as days_to_next_contact
+        )') }} as days_to_next_contact
 
     from contacts_to_as_of_date
 
@@ -76,11 +76,11 @@ judged_contacts as (
     select
         contact_id,
         customer_id,
-        contact_date + 1 as window_start_date,
-        contact_date + {{ window_days }} as window_end_date
+        {{ add_days('contact_date', 1) }} as window_start_date,
+        {{ add_days('contact_date', window_days) }} as window_end_date
 
     from contacts_to_as_of_date
-    where contact_date + {{ window_days }} <= as_of_date
+    where {{ add_days('contact_date', window_days) }} <= as_of_date
 
 ),
 
@@ -116,7 +116,7 @@ flagged as (
         coalesce(survey_answers.nps_answers, 0) as nps_answers,
         coalesce(survey_answers.nps_promoters, 0) as nps_promoters,
         coalesce(survey_answers.nps_detractors, 0) as nps_detractors,
-        contacts_sequenced.contact_date + {{ window_days }} <= contacts_sequenced.as_of_date
+        {{ add_days('contacts_sequenced.contact_date', window_days) }} <= contacts_sequenced.as_of_date
             as is_repurchase_judged,
         repurchases.contact_id is not null as has_repurchase
 

@@ -26,12 +26,12 @@ judged_responses as (
     -- answers at least W days old: the whole window a+1 ... a+W lies on or before the as-of date
     select
         responses.*,
-        responses.response_date + 1 as window_start_date,
-        responses.response_date + {{ window_days }} as window_end_date
+        {{ add_days('responses.response_date', 1) }} as window_start_date,
+        {{ add_days('responses.response_date', window_days) }} as window_end_date
 
     from responses
     cross join as_of
-    where responses.response_date + {{ window_days }} <= as_of.as_of_date
+    where {{ add_days('responses.response_date', window_days) }} <= as_of.as_of_date
 
 ),
 

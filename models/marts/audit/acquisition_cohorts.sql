@@ -74,10 +74,8 @@ cohort_months as (
         cohorts.cohort_month,
         cohorts.acquisition_channel,
         cohorts.cohort_size,
-        unnest(generate_series(
-            0,
-            {{ dbt.datediff('cohorts.cohort_month', 'as_of.as_of_date', 'month') }}
-        )) as months_since_acquisition,
+        {{ integer_series(0, dbt.datediff('cohorts.cohort_month', 'as_of.as_of_date', 'month')) }}
+            as months_since_acquisition,
         as_of.as_of_date
 
     from cohorts

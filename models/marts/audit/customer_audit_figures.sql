@@ -27,8 +27,7 @@ base_at_start as (
         coalesce(base_movements.customers_in_base, 0) as customers_start
 
     from periods
-    asof left join base_movements
-        on periods.day_before_period_start >= base_movements.movement_date
+    {{ asof_left_join('base_movements', 'base_movements', 'periods.day_before_period_start', 'movement_date') }}
 
 ),
 
@@ -41,8 +40,7 @@ base_at_end as (
         coalesce(base_movements.customers_in_base, 0) as customers_end
 
     from periods
-    asof left join base_movements
-        on periods.period_end >= base_movements.movement_date
+    {{ asof_left_join('base_movements', 'base_movements', 'periods.period_end', 'movement_date') }}
 
 ),
 

@@ -46,10 +46,10 @@ completed_sequence as (
 
     select
         order_id,
-        row_number() over (
+        cast(row_number() over (
             partition by customer_id
             order by ordered_at, order_id
-        ) as completed_order_number
+        ) as bigint) as completed_order_number
 
     from orders
     where order_status = 'completed'
@@ -87,8 +87,7 @@ final as (
     {% if is_incremental() -%}
     -- one placeholder row per refreshed customer (order_id null): the replace_keys strategy deletes the
     -- customer's old rows and does not insert it, so an order moved to another customer leaves the first
-    union all by name
-    select customers_to_refresh.customer_id from customers_to_refresh
+    {{ union_placeholder_rows('select customers_to_refresh.customer_id from customers_to_refresh', 'customer_id') }}
     {%- endif %}
 
 )

@@ -56,7 +56,7 @@ customer_trailing_12_months as (
     -- completed orders dated after as-of date - 12 months, up to the as-of date
     select
         'trailing_12_months' as period_grain,
-        cast(as_of.as_of_date - interval 12 month + interval 1 day as date) as period_start,
+        {{ add_days('cast(' ~ add_months('as_of.as_of_date', -12) ~ ' as date)', 1) }} as period_start,
         as_of.as_of_date as period_end,
         true as is_complete,
         order_days.customer_id,
@@ -64,7 +64,7 @@ customer_trailing_12_months as (
 
     from order_days
     cross join as_of
-    where order_days.order_date > cast(as_of.as_of_date - interval 12 month as date)
+    where order_days.order_date > cast({{ add_months('as_of.as_of_date', -12) }} as date)
     group by all
 
 ),
@@ -83,10 +83,14 @@ ranked as (
     -- changes no figure (tied customers bring the same revenue)
     select
         *,
-        row_number() over period_by_revenue as revenue_rank,
+        cast(row_number() over period_by_revenue as bigint) as revenue_rank,
         count(*) over (partition by period_grain, period_start) as period_customers,
         sum(revenue) over (partition by period_grain, period_start) as period_revenue,
-        sum(revenue) over (period_by_revenue rows between unbounded preceding and current row) as cumulative_revenue
+        sum(revenue) over (
+            partition by period_grain, period_start
+            order by revenue desc, customer_id asc
+            rows between unbounded preceding and current row
+        ) as cumulative_revenue
 
     from customer_periods
     window period_by_revenue as (

@@ -157,7 +157,7 @@ with_cac as (
                 then {{ safe_divide('month_channel_rows.spend_amount', 'month_channel_rows.new_customers') }}
         end as cac_exact,
         -- the last day of the first months (months 0 ... acquisition_revenue_months - 1)
-        cast(month_channel_rows.acquisition_month + interval {{ revenue_months }} month - interval 1 day as date)
+        {{ add_days('cast(' ~ add_months('month_channel_rows.acquisition_month', revenue_months) ~ ' as date)', -1) }}
             as first_months_end_date
 
     from month_channel_rows
@@ -197,7 +197,7 @@ final as (
         with_cac.has_spend,
         cast(with_cac.spend_amount as decimal(18, 2)) as spend_amount,
         with_cac.new_customers,
-        cast(round(with_cac.cac_exact, 2) as decimal(18, 2)) as cac,
+        {{ round_money('with_cac.cac_exact') }} as cac,
         with_cac.has_spend and with_cac.new_customers = 0 as is_spend_without_new_customers,
         not with_cac.has_spend and with_cac.new_customers > 0 as is_new_customers_without_spend,
         -- the first months are complete once their last day is on or before the as-of date

@@ -33,7 +33,7 @@ revenue_last_12_months as (
 
     from order_days
     cross join as_of
-    where order_days.order_date > cast(as_of.as_of_date - interval 12 month as date)
+    where order_days.order_date > cast({{ add_months('as_of.as_of_date', -12) }} as date)
         and order_days.order_date <= as_of.as_of_date
     group by order_days.customer_id
 
@@ -103,7 +103,7 @@ final as (
             coalesce({{ safe_divide('cast(persona_figures.revenue_12m as double)', 'totals.total_revenue_12m') }}, 0),
             {{ var('value_share_decimals') }}
         ) as revenue_12m_share,
-        cast(round({{ safe_divide('persona_figures.revenue_12m', 'persona_figures.customers') }}, 2) as decimal(18, 2))
+        {{ round_money(safe_divide('persona_figures.revenue_12m', 'persona_figures.customers')) }}
             as revenue_12m_per_customer,
         coalesce(persona_figures.nps_answers, 0) as nps_answers,
         round(persona_figures.mean_nps_score, {{ var('voice_score_decimals') }}) as mean_nps_score,

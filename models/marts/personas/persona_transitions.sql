@@ -83,7 +83,7 @@ final as (
         transitions.snapshot_month,
         month_pairs.previous_snapshot_month,
         coalesce(
-            month_pairs.previous_snapshot_month = cast(transitions.snapshot_month - interval 1 month as date),
+            month_pairs.previous_snapshot_month = cast({{ add_months('transitions.snapshot_month', -1) }} as date),
             false
         ) as is_previous_month,
         transitions.from_persona,

@@ -62,7 +62,7 @@ by_frequency as (
         'frequency' as check_type,
         case
             when frequency_bucket = {{ frequency_top }} then '{{ frequency_top }}+'
-            else cast(frequency_bucket as varchar)
+            else cast(frequency_bucket as string)
         end as calibration_frequency,
         frequency_bucket as row_order,
         cast(null as date) as period_end_date,
@@ -117,13 +117,10 @@ unit_numbers as (
     -- time units k = 1, 2, ... from the first acquisition until the one that holds the as-of date:
     -- unit k holds the days (k - 1) u ... k u - 1 after the first acquisition (day 0)
     select
-        unnest(range(
-            1,
-            cast(ceil(
-                ({{ dbt.datediff('first_acquisition.start_date', 'calibration.as_of_date', 'day') }} + 1)
+        {{ integer_series(1, 'cast(ceil(
+                (' ~ dbt.datediff('first_acquisition.start_date', 'calibration.as_of_date', 'day') ~ ' + 1)
                 / calibration.time_unit_days
-            ) as bigint) + 1
-        )) as unit_index
+            ) as bigint)') }} as unit_index
 
     from first_acquisition
     cross join calibration
@@ -137,8 +134,8 @@ time_units as (
         unit_numbers.unit_index,
         least(
             cast(
-                first_acquisition.start_date
-                + (unit_numbers.unit_index * calibration.time_unit_days - 1) * interval 1 day as date
+                {{ add_days('first_acquisition.start_date', 'cast(unit_numbers.unit_index * calibration.time_unit_days - 1 as integer)') }}
+                as date
             ),
             calibration.as_of_date
         ) as period_end_date
@@ -196,7 +193,7 @@ cumulative as (
 
     select
         'cumulative' as check_type,
-        cast(null as varchar) as calibration_frequency,
+        cast(null as string) as calibration_frequency,
         {{ frequency_top + 1 }} + time_units.unit_index as row_order,
         time_units.period_end_date,
         first_acquisition.customers,

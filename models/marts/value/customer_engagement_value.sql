@@ -96,9 +96,9 @@ final as (
         network_value,
         knowledge_value,
         lifetime_value + referral_value + network_value + knowledge_value as engagement_value,
-        rank() over (
+        cast(rank() over (
             order by lifetime_value + referral_value + network_value + knowledge_value desc
-        ) as engagement_rank,
+        ) as bigint) as engagement_rank,
         referred_buyers,
         survey_comments,
         problem_contacts,

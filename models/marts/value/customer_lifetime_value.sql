@@ -26,7 +26,7 @@ margin as (
     -- 1 - cost of goods / revenue over every completed order up to the as-of date
     select
         coalesce(
-            1 - {{ safe_divide('sum(order_costs.cost_of_goods)', 'sum(order_costs.revenue)') }},
+            1 - {{ safe_divide('cast(sum(order_costs.cost_of_goods) as double)', 'sum(order_costs.revenue)') }},
             {{ var('gross_margin_rate') }}
         ) as margin_rate
 
@@ -85,9 +85,9 @@ final as (
         {{ round_money('expected_revenue_exact') }} as expected_revenue,
         {{ round_money('clv_exact') }} as clv,
         -- 1 = the tenth of the customers with the highest CLV
-        ntile(10) over (
+        cast(ntile(10) over (
             order by clv_exact desc, customer_id asc
-        ) as clv_decile,
+        ) as bigint) as clv_decile,
         margin_rate,
         cast({{ var('clv_annual_discount_rate') }} as double) as annual_discount_rate,
         {{ var('clv_horizon_months') }} as horizon_months,

@@ -100,12 +100,12 @@ final as (
             as decimal(18, 2)
         ) as profit,
         -- 1 = the tenth of the customers with the highest profit to date
-        ntile(10) over (
+        cast(ntile(10) over (
             order by
                 components.revenue - components.cost_of_goods - components.service_cost
                 - components.acquisition_cost desc,
                 components.customer_id
-        ) as profit_decile,
+        ) as bigint) as profit_decile,
         as_of.as_of_date
 
     from components

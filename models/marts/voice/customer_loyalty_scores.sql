@@ -11,7 +11,7 @@ as_of as (
     select
         as_of_date,
         -- the rolling NPS counts answers dated after this day (as-of date - voice_rolling_nps_months)
-        cast(as_of_date - to_months({{ var('voice_rolling_nps_months') }}) as date) as rolling_nps_after_date
+        cast({{ add_months('as_of_date', -var('voice_rolling_nps_months')) }} as date) as rolling_nps_after_date
 
     from {{ ref('int_as_of_date_resolved') }}
 

@@ -183,7 +183,7 @@ nps_variances as (
     select
         *,
         -- variance of one answer's NPS value (+1 promoter, 0 passive, -1 detractor): the trinomial
-        greatest(promoter_share + detractor_share - (promoter_share - detractor_share) ^ 2, 0) as answer_variance
+        greatest(promoter_share + detractor_share - power(promoter_share - detractor_share, 2), 0) as answer_variance
 
     from nps_shares
 

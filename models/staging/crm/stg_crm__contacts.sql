@@ -21,8 +21,7 @@ source as (
 
 latest as (
 
-    select * from source
-    {{ latest_version(['contact_id']) }}
+    {{ latest_version('source', ['contact_id']) }}
 
 ),
 

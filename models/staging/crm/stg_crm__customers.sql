@@ -8,8 +8,7 @@ source as (
 
 latest as (
 
-    select * from source
-    {{ latest_version(['customer_id']) }}
+    {{ latest_version('source', ['customer_id']) }}
 
 ),
 

@@ -8,8 +8,7 @@ source as (
 
 latest as (
 
-    select * from source
-    {{ latest_version(['month', 'lower(channel)']) }}
+    {{ latest_version('source', ['month', 'lower(channel)']) }}
 
 ),
 

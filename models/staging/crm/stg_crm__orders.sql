@@ -21,8 +21,7 @@ source as (
 
 latest as (
 
-    select * from source
-    {{ latest_version(['order_id']) }}
+    {{ latest_version('source', ['order_id']) }}
 
 ),
 

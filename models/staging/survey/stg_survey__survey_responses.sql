@@ -21,8 +21,7 @@ source as (
 
 latest as (
 
-    select * from source
-    {{ latest_version(['response_id']) }}
+    {{ latest_version('source', ['response_id']) }}
 
 ),
 
