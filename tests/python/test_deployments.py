@@ -236,7 +236,9 @@ def test_two_runs_triggered_at_once_do_not_overlap(runs_at_once: list, api: str)
 
 def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, api: str, tmp_path: Path) -> None:
     """`python -m flows deploy --pool`: the same deployments, run by the pool's workers from this checkout.
-    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended.)"""
+    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended. The
+    time zone is given: its default comes from a `dbt parse`, which `serve` above already resolves and
+    test_the_three_deployments_are_registered_with_their_schedules checks.)"""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
 
@@ -252,6 +254,8 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
             "warehouse-host",
             "--intraday-cron",
             "*/30 6-22 * * *",
+            "--timezone",
+            "Europe/Amsterdam",
             "--exports",
             str(tmp_path / "exports"),
             "--warehouse",
@@ -261,7 +265,7 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
         env={**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "home")},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a time limit (a loaded machine took over 120 s)
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     assert "deployed customer-value-pipeline/full-refresh to work pool warehouse-host" in result.stdout
@@ -272,7 +276,9 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
     assert deployments["nightly"].pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_DIR)}}
     ]
-    assert [s.schedule.cron for s in deployments["intraday"].schedules] == ["*/30 6-22 * * *"]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in deployments["intraday"].schedules] == [
+        ("*/30 6-22 * * *", "Europe/Amsterdam")
+    ]
     assert deployments["full-refresh"].parameters["warehouse"] == str(tmp_path / "w.duckdb")
 
 
