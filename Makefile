@@ -76,7 +76,8 @@ report: install
 
 # Three pytest-xdist workers on two cores (much of a run waits: for a server, a lock, a retry), one
 # test file each at a time (module fixtures are built once); the session's sample run is shared by all
-# (tests/python/conftest.py, which also orders the files longest first).
+# (tests/python/conftest.py, which also orders the files longest first: FILE_ORDER, kept by
+# pyproject.toml's --no-loadscope-reorder).
 test: install lint
 	$(PY) -m pytest -n 3 --dist loadfile
 

@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from flows.config import Paths, configure_prefect_defaults
+from tests.python import parse_state
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 configure_prefect_defaults()
@@ -73,10 +74,14 @@ def run_on(
     return run_cli(*on_paths(command, paths, *extra), timeout=timeout, api_url=api_url)
 
 
-def start_on(command: str, paths: Paths, *extra: str, **popen: Any) -> subprocess.Popen[str]:
+def start_on(
+    command: str, paths: Paths, *extra: str, api_url: str | None = None, **popen: Any
+) -> subprocess.Popen[str]:
     """`run_on` without waiting for it: the process (its output merged into `stdout`, a pipe, unless
-    `popen` says otherwise)."""
+    `popen` says otherwise; with `api_url`, against that Prefect server, see `prefect_api`)."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **popen}
+    if api_url:
+        options["env"] = {**options.get("env", os.environ), "PREFECT_API_URL": api_url}
     return subprocess.Popen(
         [sys.executable, "-m", "flows", *on_paths(command, paths, *extra)], cwd=PROJECT_DIR, text=True, **options
     )
@@ -122,6 +127,17 @@ def flow_options_of_cli_runs(
     for extra in runs:
         CliRunner().invoke(cli.app, ["run", "--exports", str(exports), *extra])
     return calls
+
+
+def skip_unit_tests_of_this_code(target_path: Path) -> None:
+    """Builds in the dbt target folder `target_path` skip dbt's unit tests, as after a build of this very
+    code with unit tests: its code fingerprint (flows/transform.py, without vars) is written there. Their
+    outcome depends on the code only, and the session's run passes them on this code (checked by
+    test_pipeline.py and test_incremental.py), so a scenario on other data need not wait for that run."""
+    from flows.transform import LAST_BUILD_FINGERPRINT, code_fingerprint
+
+    target_path.mkdir(parents=True, exist_ok=True)
+    (target_path / LAST_BUILD_FINGERPRINT).write_text(code_fingerprint() + "\n")
 
 
 @pytest.fixture()
@@ -204,6 +220,9 @@ def copy_paths(source: Paths, root: Path) -> Paths:
         shutil.copy(source.published, target.published)
     if source.output.exists():
         shutil.copytree(source.output, target.output, ignore=shutil.ignore_patterns("data_docs"))
+        # dbt's saved parse state names the warehouse path: made the copy's, its first dbt command
+        # parses only what changed instead of the whole project (tests/python/parse_state.py)
+        parse_state.retarget(target.dbt_target, source.warehouse, target.warehouse)
     if target.published.exists():
         # the publication records the state it stands on, which names the warehouse's path: the copy
         # stands on the same loads, code and vars, so it records the copy's state
@@ -259,26 +278,31 @@ INTEGRATION_FIXTURES = {"sample_cli_run", "sample_run", "copy_run", "prefect_har
 KINDS = ("unit", "integration", "e2e")
 
 
-#: The order `make test` hands test files to its workers (longest first, so that no long file starts
-#: last; the first one builds the session's sample while other workers run files that need none).
+#: The order `make test` hands test files to its workers: longest first, so that no long file starts
+#: last. It takes effect because pytest-xdist's own reordering (files with the most tests first, which
+#: put the one-test kill -9 file last) is off: `--no-loadscope-reorder` in pyproject.toml's addopts.
+#: The first file builds the session's sample at once (test_pipeline needs it in its first test) while
+#: the next two, which need no sample run, build their own small ones; the rest follow by their
+#: measured duration (README "Tests").
 FILE_ORDER = (
-    "test_vars.py",
-    "test_generate.py",
-    "test_ingest.py",
-    "test_publish.py",
-    "test_partial_exports.py",
     "test_pipeline.py",
+    "test_partial_exports.py",
     "test_incremental.py",
+    "test_vars.py",
     "test_deployments.py",
-    "test_concurrent_runs.py",
     "test_erasure.py",
+    "test_ingest.py",
+    "test_retries_and_artifacts.py",
     "test_crash_recovery.py",
     "test_personas_and_value.py",
-    "test_report.py",
-    "test_retries_and_artifacts.py",
-    "test_clv_cdnow.py",
-    "test_plausibility_gates.py",
+    "test_voice_suites.py",
+    "test_concurrent_runs.py",
     "test_freshness.py",
+    "test_clv_cdnow.py",
+    "test_report.py",
+    "test_runner.py",
+    "test_generate.py",
+    "test_plausibility_gates.py",
 )
 
 

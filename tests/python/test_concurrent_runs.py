@@ -234,11 +234,12 @@ class Outcome:
 
 
 @pytest.fixture(scope="module")
-def cli_runs(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+def cli_runs(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict[str, Outcome]:
     """`python -m flows run` twice at once, each on its own copy of the session run held by another
     process: one with $CVW_LOCK_TIMEOUT_SECONDS=5 whose holder never lets go ("gives up"), one whose
-    holder lets go once the run says it waits ("waits"). Both at once: the two runs' start-up (a
-    temporary Prefect server each) overlaps."""
+    holder lets go once the run says it waits ("waits"). Both at once, against the session's Prefect
+    server (no temporary server each), each with a writer slot of its own ($CVW_LOCK_NAME): what they
+    wait for is DuckDB's lock on their warehouse, not each other's slot."""
     from tests.python.conftest import copy_paths
 
     root = tmp_path_factory.mktemp("concurrent")
@@ -249,10 +250,10 @@ def cli_runs(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> dic
         before = datetime.now(UTC)
         holder = hold_write_lock(paths.warehouse)
         window = (before, datetime.now(UTC))
-        env = {**os.environ, "CVW_LOCK_TIMEOUT_SECONDS": timeout}
+        env = {**os.environ, "CVW_LOCK_TIMEOUT_SECONDS": timeout, "CVW_LOCK_NAME": f"concurrent-{name}"}
         # "gives up" writes to a file: its output is read after the other run's, a pipe could fill meanwhile
         output = {"stdout": (root / "gives_up.log").open("w")} if name == "gives up" else {}
-        run = start_on("run", paths, "--settle-seconds", "0", env=env, **output)
+        run = start_on("run", paths, "--settle-seconds", "0", api_url=prefect_api, env=env, **output)
         for handle in output.values():
             handle.close()  # the run has its own descriptor
         started[name] = (holder, run, paths, window)

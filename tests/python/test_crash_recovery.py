@@ -3,8 +3,10 @@ build warehouse opens again, and the next run builds, validates and publishes th
 
 `python -m flows run` on a copy of the session run, with one new export file without rows (a new
 load: the run builds, and the figures stay those of the copy), is killed with SIGKILL (its whole
-process group: the run, its dbt build and its temporary Prefect server, as a power cut would) once
-dbt has written a model into the build warehouse; then the pipeline runs again."""
+process group: the run and its dbt build, as a power cut would) once dbt has written a model into the
+build warehouse; then the pipeline runs again. The killed run talks to the session's Prefect server
+(no temporary server of its own to start) with a writer slot of its own ($CVW_LOCK_NAME): the slot it
+leaves held, until its lease expires, is no other run's."""
 
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(
-    copy_run: Callable[..., Paths], prefect_harness: None
+    copy_run: Callable[..., Paths], prefect_api: str
 ) -> None:
     from flows.pipeline import customer_value_pipeline
 
@@ -34,7 +36,10 @@ def test_a_run_killed_during_the_dbt_build_is_recovered_by_the_next_run(
         "order_id,customer_id,ordered_at,status,amount,discount_amount,currency,channel\n", encoding="utf-8"
     )
 
-    run = start_on("run", paths, "--settle-seconds", "0", start_new_session=True)
+    run = start_on(
+        "run", paths, "--settle-seconds", "0", api_url=prefect_api, start_new_session=True,
+        env={**os.environ, "CVW_LOCK_NAME": "killed-run"},
+    )  # fmt: skip
     killed_after = ""
     try:
         assert run.stdout is not None

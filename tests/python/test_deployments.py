@@ -1,8 +1,8 @@
 """The deployments against a real Prefect server: `prefect server start` on loopback in a subprocess
 (its own PREFECT_HOME), `python -m flows serve` in another, runs triggered through the API.
 
-One server, one serving process and one generated sample (300 customers) are shared by the module;
-both subprocesses are stopped in teardown.
+One server, one serving process and one copy of the session's run are shared by the module; both
+subprocesses are stopped in teardown.
 """
 
 from __future__ import annotations
@@ -32,10 +32,11 @@ RUN_TIMEOUT = 300
 
 @pytest.fixture(scope="module")
 def sample(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """A copy of the session's run without its publication: the served runs load nothing new, build
-    incrementally on the same code (no unit tests), validate and publish."""
+    """A copy of the session's run, published: the served runs load nothing new; the full-refresh one
+    rebuilds on the same code (no unit tests), validates and publishes, the nightly one finds its
+    publication current (before or after the full refresh, whichever runs first) and stops after the
+    load. So the pair costs one build, whatever order the writer slot gives them."""
     paths = copy_paths(sample_run, tmp_path_factory.mktemp("deployments"))
-    paths.published.unlink()
     # scheduled deployments wait until files are 10 s old: these were written long before
     past = time.time() - 60
     for path in paths.exports.iterdir():
@@ -200,7 +201,8 @@ def test_the_three_deployments_are_registered_with_their_schedules(served: subpr
 @pytest.fixture(scope="module")
 def runs_at_once(served: subprocess.Popen) -> list:
     """The nightly and the full-refresh deployment triggered at the same moment, both waited for.
-    (Shared by the tests below: each run builds the whole warehouse, so one pair keeps the module short.)"""
+    (Shared by the tests below: the full refresh builds the whole warehouse, so one pair keeps the
+    module short.)"""
     from prefect.deployments import run_deployment
 
     triggered = [run_deployment(f"{FLOW}/{name}", timeout=0) for name in ("nightly", "full-refresh")]
@@ -213,17 +215,14 @@ def test_a_triggered_deployment_run_publishes_the_marts(runs_at_once: list, samp
         assert run.state.is_completed(), f"{run.name}: {run.state.message}"
         markdown[run.id] = run_artifact(api, run.id)
         assert f"run {run.id}: succeeded" in markdown[run.id]
-    first, second = sorted(runs_at_once, key=lambda r: r.end_time)
-    assert "**Marts published:** yes" in markdown[first.id]
-    if second.parameters.get("full_refresh"):
-        assert "**Marts published:** yes" in markdown[second.id]
-        last_publisher = second
-    else:  # the nightly run after the full refresh: same files, same code, nothing to rebuild
-        assert "**Marts published:** no: nothing new since the last publication" in markdown[second.id]
-        last_publisher = first
+    by_kind = {bool(run.parameters.get("full_refresh")): run for run in runs_at_once}
+    full_refresh, nightly = by_kind[True], by_kind[False]
+    assert "**Marts published:** yes" in markdown[full_refresh.id]
+    # same files, same code: the copy's publication (or the full refresh's) is current
+    assert "**Marts published:** no: nothing new since the last publication" in markdown[nightly.id]
     with duckdb.connect(str(sample.published), read_only=True) as con:
         assert con.execute("select count(*) from marts.customers").fetchone()[0] > 0
-        assert con.execute("select run_id from marts._publication").fetchone()[0] == str(last_publisher.id)
+        assert con.execute("select run_id from marts._publication").fetchone()[0] == str(full_refresh.id)
 
 
 def test_two_runs_triggered_at_once_do_not_overlap(runs_at_once: list, api: str) -> None:
@@ -237,7 +236,9 @@ def test_two_runs_triggered_at_once_do_not_overlap(runs_at_once: list, api: str)
 
 def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, api: str, tmp_path: Path) -> None:
     """`python -m flows deploy --pool`: the same deployments, run by the pool's workers from this checkout.
-    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended.)"""
+    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended. The
+    time zone is given: its default comes from a `dbt parse`, which `serve` above already resolves and
+    test_the_three_deployments_are_registered_with_their_schedules checks.)"""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import WorkPoolCreate
 
@@ -253,6 +254,8 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
             "warehouse-host",
             "--intraday-cron",
             "*/30 6-22 * * *",
+            "--timezone",
+            "Europe/Amsterdam",
             "--exports",
             str(tmp_path / "exports"),
             "--warehouse",
@@ -262,7 +265,7 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
         env={**os.environ, "PREFECT_API_URL": api, "PREFECT_HOME": str(tmp_path / "home")},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=600,  # a guard against a hang, not a time limit (a loaded machine took over 120 s)
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     assert "deployed customer-value-pipeline/full-refresh to work pool warehouse-host" in result.stdout
@@ -273,7 +276,9 @@ def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, ap
     assert deployments["nightly"].pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_DIR)}}
     ]
-    assert [s.schedule.cron for s in deployments["intraday"].schedules] == ["*/30 6-22 * * *"]
+    assert [(s.schedule.cron, s.schedule.timezone) for s in deployments["intraday"].schedules] == [
+        ("*/30 6-22 * * *", "Europe/Amsterdam")
+    ]
     assert deployments["full-refresh"].parameters["warehouse"] == str(tmp_path / "w.duckdb")
 
 

@@ -23,6 +23,8 @@ import pytest
 from flows import ingest, transform
 from flows.config import Paths
 from flows.sample_data import generate_exports, hold_back_after
+from tests.python import parse_state
+from tests.python.conftest import skip_unit_tests_of_this_code
 
 pytestmark = pytest.mark.integration
 
@@ -78,13 +80,11 @@ def build(warehouse: Path, full_refresh: bool = False) -> transform.DbtResult:
     return transform.build(warehouse, warehouse.with_suffix(".dbt"), full_refresh=full_refresh, quiet=True)
 
 
-def reuse_unit_tests(sample_run: Paths, warehouse: Path) -> None:
-    """The session's run passed dbt's unit tests on this very code: its fingerprint in the target
-    folder makes the builds below skip them (their outcome depends on the code only)."""
-    target = warehouse.with_suffix(".dbt")
-    target.mkdir(parents=True, exist_ok=True)
-    fingerprint = sample_run.dbt_target / transform.LAST_BUILD_FINGERPRINT
-    shutil.copy(fingerprint, target / transform.LAST_BUILD_FINGERPRINT)
+def reuse_unit_tests(warehouse: Path) -> None:
+    """The session's run passes dbt's unit tests on this very code: the code's fingerprint in the target
+    folder makes the builds below skip them (their outcome depends on the code only), without waiting
+    for that run (conftest.skip_unit_tests_of_this_code)."""
+    skip_unit_tests_of_this_code(warehouse.with_suffix(".dbt"))
 
 
 def write_day_2_corrections(warehouse: Path, folder: Path) -> tuple[dict[str, str], list[date]]:
@@ -193,7 +193,7 @@ def hold_back_crm_record(customers_file: Path, later_file: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Scenario:
+def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     root = tmp_path_factory.mktemp("incremental")
     exports, day_2 = root / "exports", root / "day_2"
     generate_exports(exports, customers=600, seed=23, start=date(2023, 1, 1), end=date(2025, 6, 30))
@@ -204,7 +204,7 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Sce
     )
 
     warehouse = root / "incremental.duckdb"
-    reuse_unit_tests(sample_run, warehouse)
+    reuse_unit_tests(warehouse)
     window = ingest.PlausibleWindow(date(2000, 1, 1), date.today() + timedelta(days=1))
     ingest.load_exports(warehouse, exports, run_id="day-1", window=window)
     builds = {"day 1": build(warehouse)}
@@ -222,9 +222,13 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, sample_run: Paths) -> Sce
     assert {f.file_name for f in report.by_status("loaded")} == {p.name for p in day_2.iterdir()}
     builds["day 2"] = build(warehouse)
 
-    full_refresh = root / "full_refresh.duckdb"
+    # the copy keeps the file name (DuckDB's database name) in a folder of its own, and the day-2 target
+    # folder with its parse state made the copy's: no second full parse of the project
+    full_refresh = root / "full_refresh" / warehouse.name
+    full_refresh.parent.mkdir()
     shutil.copy(warehouse, full_refresh)
-    reuse_unit_tests(sample_run, full_refresh)
+    shutil.copytree(warehouse.with_suffix(".dbt"), full_refresh.with_suffix(".dbt"))
+    assert parse_state.retarget(full_refresh.with_suffix(".dbt"), warehouse, full_refresh)
     builds["full refresh"] = build(full_refresh, full_refresh=True)
     return Scenario(warehouse, full_refresh, day_1_audit_figures, changed_orders, changed_dates, builds, late_record)
 
@@ -264,7 +268,7 @@ def test_the_incremental_models_are_built_incrementally(scenario: Scenario) -> N
 
 
 def test_the_same_code_builds_incrementally_without_unit_tests(scenario: Scenario) -> None:
-    # day 1 and day 2: the code and vars whose unit tests passed in the session's run (the first
+    # day 1 and day 2: the code and vars whose unit tests the session's run passes (the first
     # build of new code, with unit tests, is checked in test_pipeline and in
     # test_new_code_in_a_target_folder_builds_fully_with_unit_tests); then --full-refresh
     day_1, day_2, refresh = (scenario.builds[k] for k in ("day 1", "day 2", "full refresh"))

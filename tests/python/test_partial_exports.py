@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from tests.python.conftest import run_on
+from tests.python.conftest import run_on, skip_unit_tests_of_this_code
 
 pytestmark = pytest.mark.e2e
 
@@ -56,21 +56,17 @@ def partial_run(
     request: pytest.FixtureRequest,
     full_sample: Path,
     tmp_path_factory: pytest.TempPathFactory,
-    sample_run: Paths,
     prefect_api: str,
 ) -> tuple[str, Paths, subprocess.CompletedProcess[str]]:
     """The CLI on the files of the sample whose names start with the case's prefixes. The session's run
-    passed dbt's unit tests on this code: its fingerprint lets these builds skip them."""
-    from flows.transform import LAST_BUILD_FINGERPRINT
-
+    passes dbt's unit tests on this code: these builds skip them (conftest.skip_unit_tests_of_this_code)."""
     case = request.param
     root = tmp_path_factory.mktemp(case)
     paths = Paths.resolve(
         exports=root / "exports", warehouse=root / "build.duckdb", published=root / "published.duckdb"
     )
     paths.exports.mkdir()
-    paths.dbt_target.mkdir(parents=True)
-    shutil.copy(sample_run.dbt_target / LAST_BUILD_FINGERPRINT, paths.dbt_target / LAST_BUILD_FINGERPRINT)
+    skip_unit_tests_of_this_code(paths.dbt_target)
     for path in full_sample.iterdir():
         if path.name.startswith(CASES[case]):
             shutil.copy(path, paths.exports / path.name)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -80,9 +79,10 @@ def test_sample_revenue_concentration_and_acquisition_cost(sample_run) -> None:
 
 
 @pytest.mark.integration
-def test_persona_history_survives_a_later_run_and_a_full_refresh(sample_run, tmp_path: Path) -> None:
-    warehouse = tmp_path / "build.duckdb"
-    shutil.copy(sample_run.warehouse, warehouse)
+def test_persona_history_survives_a_later_run_and_a_full_refresh(copy_run, tmp_path: Path) -> None:
+    # the later run uses the copy's dbt target (the session's parse state, made the copy's: no full parse)
+    paths = copy_run(published=False)
+    warehouse = paths.warehouse
     [(as_of, first_month)] = rows(
         warehouse, "select max(snapshot_as_of_date), min(snapshot_month) from marts.customer_persona_history"
     )
@@ -93,14 +93,14 @@ def test_persona_history_survives_a_later_run_and_a_full_refresh(sample_run, tmp
     backfill = run_dbt(
         ["run", "-s", "+persona_transitions"],
         warehouse,
-        tmp_path / "target",
+        tmp_path / "backfill_target",
         {"as_of_date": str(previous_month_end)},
         quiet=True,
     )
     assert backfill.success, backfill.failure_summary()
     backfilled = rows(warehouse, "select * from marts.customer_persona_history order by all")
     # ... then run on the latest data again, rebuilding everything that can be rebuilt
-    later = run_dbt(["run", "-s", "+persona_transitions", "--full-refresh"], warehouse, tmp_path / "target", quiet=True)
+    later = run_dbt(["run", "-s", "+persona_transitions", "--full-refresh"], warehouse, paths.dbt_target, quiet=True)
     assert later.success, later.failure_summary()
 
     months = rows(

@@ -29,9 +29,11 @@ import pytest
 
 from flows.config import Paths
 from flows.contract import ENTITIES
+from flows.dbt_artifacts import PARTIAL_PARSE_FILE
 from flows.ingest import ensure_raw_schema
 from flows.transform import run_dbt
 from flows.validation import ValidationReport, validate_warehouse
+from tests.python import parse_state
 from tests.python.conftest import exclusive, shared_temp
 
 # --------------------------------------------------------------------------- raw data
@@ -739,8 +741,12 @@ def dbt_tests_on_broken_marts(sample_run: Paths, tmp_path_factory) -> dict[str, 
     outcome = root / "results.json"
     with exclusive(root / "results.lock"):
         if not outcome.exists():
-            warehouse = root / "warehouse.duckdb"
+            warehouse = root / sample_run.warehouse.name  # the same file name: the same DuckDB database name
             shutil.copy(sample_run.warehouse, warehouse)
+            # the session's parse state, made this copy's: dbt parses only what changed
+            (root / "target").mkdir()
+            shutil.copy(sample_run.dbt_target / PARTIAL_PARSE_FILE, root / "target" / PARTIAL_PARSE_FILE)
+            parse_state.retarget(root / "target", sample_run.warehouse, warehouse)
             with duckdb.connect(str(warehouse)) as con:
                 for statement in DBT_FAULTS.values():
                     con.execute(statement)
