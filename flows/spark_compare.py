@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from flows.duckdb_connection import connect
 
 DOUBLE_DIGITS = 9
 
@@ -94,7 +94,7 @@ def compare_rows(
 def compare_marts(warehouse: Path, spark: Any, marts: list[str], schema: str = "marts") -> list[MartComparison]:
     """Each mart of the DuckDB build `warehouse` against the same table of the Spark session."""
     results = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for mart in marts:
             relation = con.table(f"{schema}.{mart}")
             duckdb_columns, duckdb_rows = relation.columns, relation.fetchall()

@@ -15,6 +15,8 @@ from typing import Any
 
 import duckdb
 
+from flows.duckdb_connection import connect
+
 RAW_SCHEMA = "raw"
 
 
@@ -34,7 +36,7 @@ def export_raw(warehouse: Path, out_dir: Path) -> dict[str, int]:
         shutil.rmtree(out_dir)
     out_dir.mkdir(parents=True)
     counts: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         for table in raw_tables(con):
             folder = out_dir / table
             folder.mkdir()

@@ -36,7 +36,10 @@ def _connection_info(warehouse: Path) -> list[tuple[str, object]]:
     from dbt.config.renderer import ProfileRenderer
     from dbt_common.context import set_invocation_context
 
-    set_invocation_context({**os.environ, ENV_WAREHOUSE: str(warehouse)})
+    from flows.duckdb_connection import dbt_environment
+
+    # the environment flows/transform.py gives dbt: the DuckDB resource setting is in the profile
+    set_invocation_context({**os.environ, **dbt_environment(), ENV_WAREHOUSE: str(warehouse)})
     raw = read_profile(str(PROJECT_DIR))[PROFILE]
     target, rendered = Profile.render_profile(raw, PROFILE, None, ProfileRenderer({}))
     credentials = Profile._credentials_from_profile(rendered, PROFILE, target)
@@ -52,7 +55,7 @@ def profile_hash(info: list[tuple[str, object]]) -> str:
 def retarget(target_path: Path, parsed_for: Path, warehouse: Path) -> bool:
     """Make `target_path`'s saved parse state (parsed with the warehouse `parsed_for`) that of `warehouse`;
     False (the file unchanged) when there is none, when its hash is not the one computed for `parsed_for`,
-    or when the profiles differ in more than the path: DuckDB's database name is the file's stem, and
+    or when the profiles differ in more than the path (and the spill folder beside it): DuckDB's database name is the file's stem, and
     the parsed nodes carry it, so a copy must keep the file name (build.duckdb stays build.duckdb)."""
     import msgpack
 
@@ -60,7 +63,8 @@ def retarget(target_path: Path, parsed_for: Path, warehouse: Path) -> bool:
     if not state_file.is_file():
         return False
     before, after = connection_info(parsed_for), connection_info(warehouse)
-    if [item for item in before if item[0] != "path"] != [item for item in after if item[0] != "path"]:
+    # the same profile but for the path (and what is derived from it: the spill folder `<path>.tmp`)
+    if pprint.pformat(before).replace(str(parsed_for), str(warehouse)) != pprint.pformat(after):
         return False
     state = msgpack.unpackb(state_file.read_bytes(), strict_map_key=False)
     stored = state.get("state_check", {}).get("profile_hash", {})
