@@ -118,3 +118,43 @@ def test_dbt_gets_the_same_limit_and_threads_through_the_environment(small_limit
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == ["953.6 MiB", 1, f"{warehouse}.tmp"]
+
+
+DBT_SPILL_THEN_NEW_CURSOR = """
+import json, os, sys
+from argparse import Namespace
+from dbt_common.context import set_invocation_context
+set_invocation_context(os.environ)
+from dbt.flags import set_from_args
+set_from_args(Namespace(), None)
+from dbt.config.profile import Profile, read_profile
+from dbt.config.renderer import ProfileRenderer
+from dbt.adapters.duckdb import environments
+profile = Profile.from_raw_profiles(read_profile(sys.argv[1]), "customer_value", ProfileRenderer({}))
+environment = environments.create(profile.credentials)
+first = environment.handle()  # kept open, as dbt keeps the database open across nodes
+first.cursor().execute("create table spilled as select range as k, md5(range::varchar) as v from range(3000000) order by v")
+cursor = environment.handle().cursor()  # every dbt node's handle applies the profile's settings
+cursor.execute("select count(*), current_setting('temp_directory') from spilled")
+print(json.dumps(list(cursor.fetchone())))
+"""
+
+
+@pytest.mark.integration
+def test_dbt_keeps_working_after_a_query_spilled(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A query over dbt's memory limit spills to `<warehouse>.tmp`, and the next cursor (every dbt node
+    opens one, applying the profile's settings) still works: DuckDB refuses to SET temp_directory again
+    after a spill, so the profile gives it as a connection option (a 2GB run at 10M orders failed so)."""
+    monkeypatch.setenv("CVW_DUCKDB_MEMORY_LIMIT", "40MB")
+    monkeypatch.setenv("CVW_DUCKDB_THREADS", "1")
+    warehouse = tmp_path / "w.duckdb"
+    env = {**os.environ, **dbt_environment(), "CVW_WAREHOUSE": str(warehouse)}
+    done = subprocess.run(
+        [sys.executable, "-c", DBT_SPILL_THEN_NEW_CURSOR, str(PROJECT_DIR)],
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == [3000000, f"{warehouse}.tmp"]
