@@ -103,21 +103,9 @@ def _dbt(args: list[str], target_path: Path, dbt_vars: dict[str, Any] | None) ->
     """dbt in this process on the `spark` target; the names of the nodes that failed or errored."""
     from dbt.cli.main import dbtRunner
 
-    command = [
-        *args,
-        "--target",
-        "spark",
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        "--target-path",
-        str(target_path),
-        "--log-path",
-        str(target_path / "logs"),
-    ]
-    if dbt_vars:
-        command += ["--vars", json.dumps(dbt_vars)]
+    from flows.transform import dbt_arguments
+
+    command = dbt_arguments([*args, "--target", "spark"], target_path, dbt_vars)
     result = dbtRunner().invoke(command)
     if result.exception is not None:
         raise RuntimeError(f"dbt {' '.join(args)} on Spark: {result.exception}")

@@ -27,13 +27,19 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flows.config import ENV_WAREHOUSE, PROJECT_DIR, dbt_vars_json
 from flows.duckdb_connection import connect, dbt_environment
 from flows.errors import is_lock_message
+
+if TYPE_CHECKING:
+    import duckdb
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -108,17 +114,10 @@ def node_name(unique_id: str) -> str:
     return name.split(".")[0]
 
 
-def run_dbt(
-    args: list[str],
-    warehouse: Path,
-    target_path: Path,
-    dbt_vars: dict[str, object] | None = None,
-    quiet: bool = False,
-) -> DbtResult:
-    """Run `dbt <args>` from the project directory against `warehouse`; never raises on dbt failure."""
-    target_path.mkdir(parents=True, exist_ok=True)
+def dbt_arguments(args: list[str], target_path: Path, dbt_vars: dict[str, object] | None = None) -> list[str]:
+    """`args` with the project's directories, `target_path` (its logs inside) and `--vars`: every dbt
+    invocation of the flows (a subprocess here, dbt in-process for Spark: flows/spark_build.py)."""
     command = [
-        dbt_executable(),
         *args,
         "--project-dir",
         str(PROJECT_DIR),
@@ -131,6 +130,19 @@ def run_dbt(
     ]
     if dbt_vars:
         command += ["--vars", json.dumps(dbt_vars, default=str)]  # a YAML date (1997-09-30) as its text
+    return command
+
+
+def run_dbt(
+    args: list[str],
+    warehouse: Path,
+    target_path: Path,
+    dbt_vars: dict[str, object] | None = None,
+    quiet: bool = False,
+) -> DbtResult:
+    """Run `dbt <args>` from the project directory against `warehouse`; never raises on dbt failure."""
+    target_path.mkdir(parents=True, exist_ok=True)
+    command = [dbt_executable(), *dbt_arguments(args, target_path, dbt_vars)]
     env = {**os.environ, **dbt_environment(), ENV_WAREHOUSE: str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     run_results = target_path / "run_results.json"
     run_results.unlink(missing_ok=True)
@@ -213,22 +225,31 @@ RAW_SCHEMA = "raw"
 
 def newest_load(warehouse: Path) -> dict[str, Any] | None:
     """{load_id, content_hash} of the newest load in `warehouse`'s raw.load_manifest (None without one)."""
-    import duckdb
-
     if not warehouse.exists():
         return None
+    row = _read_unless_locked(
+        warehouse,
+        lambda con: con.execute(
+            f"select load_id, content_hash from {RAW_SCHEMA}.load_manifest order by load_id desc limit 1"
+        ).fetchone(),
+    )
+    return {"load_id": int(row[0]), "content_hash": str(row[1])} if row else None
+
+
+def _read_unless_locked(warehouse: Path, read: Callable[[duckdb.DuckDBPyConnection], T]) -> T | None:
+    """`read(con)` on the warehouse opened read-only; None when a table it reads is missing or another
+    process writes the file (dbt then reports the lock itself: WarehouseLocked)."""
+    import duckdb
+
     try:
         with connect(warehouse, read_only=True) as con:
-            row = con.execute(
-                f"select load_id, content_hash from {RAW_SCHEMA}.load_manifest order by load_id desc limit 1"
-            ).fetchone()
+            return read(con)
     except duckdb.CatalogException:
         return None
-    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
+    except duckdb.IOException as exc:
         if is_lock_message(str(exc)):
             return None
         raise
-    return {"load_id": int(row[0]), "content_hash": str(row[1])} if row else None
 
 
 def source_selectors(manifest: dict[str, Any], entities: set[str]) -> list[str] | None:
@@ -252,8 +273,6 @@ def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | 
     the warehouse, no source got a load (a re-run after a failed validation or publish builds all),
     an entity without a dbt source got one, or another process holds the warehouse (then dbt
     reports the lock)."""
-    import duckdb
-
     record, manifest_file = target_path / LAST_BUILD_LOAD, target_path / "manifest.json"
     if not record.is_file() or not manifest_file.is_file() or not warehouse.exists():
         return None
@@ -264,28 +283,28 @@ def changed_source_selection(warehouse: Path, target_path: Path) -> list[str] | 
         for node in manifest.get("nodes", {}).values()
         if node.get("resource_type") == "model" and node.get("config", {}).get("materialized") != "ephemeral"
     }
-    try:
-        with connect(warehouse, read_only=True) as con:
-            same_load = con.execute(
-                f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
-                [last["load_id"], last["content_hash"]],
-            ).fetchone()[0]
-            if not same_load:
-                return None
-            tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
-            entities = {
-                row[0]
-                for row in con.execute(
-                    f"select distinct entity from {RAW_SCHEMA}.load_manifest where load_id > ? and status = 'loaded'",
-                    [last["load_id"]],
-                ).fetchall()
-            }
-    except duckdb.CatalogException:
-        return None
-    except duckdb.IOException as exc:  # another process writes it: dbt will say so (WarehouseLocked)
-        if is_lock_message(str(exc)):
+
+    def changes(con: duckdb.DuckDBPyConnection) -> tuple[set, set[str]] | None:
+        same_load = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.load_manifest where load_id = ? and content_hash = ?",
+            [last["load_id"], last["content_hash"]],
+        ).fetchone()[0]
+        if not same_load:
             return None
-        raise
+        tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+        entities = {
+            row[0]
+            for row in con.execute(
+                f"select distinct entity from {RAW_SCHEMA}.load_manifest where load_id > ? and status = 'loaded'",
+                [last["load_id"]],
+            ).fetchall()
+        }
+        return tables, entities
+
+    found = _read_unless_locked(warehouse, changes)
+    if found is None:
+        return None
+    tables, entities = found
     if not models <= tables or not entities:
         return None
     return source_selectors(manifest, entities)
