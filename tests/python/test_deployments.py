@@ -198,24 +198,36 @@ def test_the_three_deployments_are_registered_with_their_schedules(served: subpr
     assert "export files" in properties["exports"]["description"]
 
 
+def wait_until_writing(api: str, flow_run_id, timeout: float = RUN_TIMEOUT) -> None:
+    """Until the flow run's first task has started: it then holds the writer slot (flows/locking.py)."""
+    deadline = time.monotonic() + timeout
+    while not api_post(api, "/task_runs/filter", {"flow_runs": {"id": {"any_": [str(flow_run_id)]}}, "limit": 1}):
+        assert time.monotonic() < deadline, "the full refresh never started a task"
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
-def runs_at_once(served: subprocess.Popen) -> list:
-    """The nightly and the full-refresh deployment triggered at the same moment, both waited for.
-    (Shared by the tests below: the full refresh builds the whole warehouse, so one pair keeps the
-    module short.)"""
+def colliding_runs(served: subprocess.Popen, api: str) -> list:
+    """The nightly deployment triggered while the full-refresh deployment writes the warehouse, both
+    waited for: the collision the writer slot is for. (Triggering both at the same moment would leave
+    it to the runner's start-up which runs first; a nightly that runs first finds nothing new and is
+    done in seconds, before the other has even started, and then nothing was kept apart. Shared by the
+    tests below: the full refresh builds the whole warehouse, so one pair keeps the module short.)"""
     from prefect.deployments import run_deployment
 
-    triggered = [run_deployment(f"{FLOW}/{name}", timeout=0) for name in ("nightly", "full-refresh")]
-    return wait_for_final([r.id for r in triggered])
+    full_refresh = run_deployment(f"{FLOW}/full-refresh", timeout=0)
+    wait_until_writing(api, full_refresh.id)
+    nightly = run_deployment(f"{FLOW}/nightly", timeout=0)
+    return wait_for_final([nightly.id, full_refresh.id])
 
 
-def test_a_triggered_deployment_run_publishes_the_marts(runs_at_once: list, sample: Paths, api: str) -> None:
+def test_a_triggered_deployment_run_publishes_the_marts(colliding_runs: list, sample: Paths, api: str) -> None:
     markdown = {}
-    for run in runs_at_once:
+    for run in colliding_runs:
         assert run.state.is_completed(), f"{run.name}: {run.state.message}"
         markdown[run.id] = run_artifact(api, run.id)
         assert f"run {run.id}: succeeded" in markdown[run.id]
-    by_kind = {bool(run.parameters.get("full_refresh")): run for run in runs_at_once}
+    by_kind = {bool(run.parameters.get("full_refresh")): run for run in colliding_runs}
     full_refresh, nightly = by_kind[True], by_kind[False]
     assert "**Marts published:** yes" in markdown[full_refresh.id]
     # same files, same code: the copy's publication (or the full refresh's) is current
@@ -225,18 +237,18 @@ def test_a_triggered_deployment_run_publishes_the_marts(runs_at_once: list, samp
         assert con.execute("select run_id from marts._publication").fetchone()[0] == str(full_refresh.id)
 
 
-def test_two_runs_triggered_at_once_do_not_overlap(runs_at_once: list, api: str) -> None:
-    (start_a, end_a), (start_b, end_b) = sorted(writing_interval(api, r.id) for r in runs_at_once)
+def test_a_run_triggered_while_another_writes_waits_for_it(colliding_runs: list, api: str) -> None:
+    (start_a, end_a), (start_b, end_b) = sorted(writing_interval(api, r.id) for r in colliding_runs)
     assert end_a <= start_b, f"the runs overlapped: {start_a}-{end_a} and {start_b}-{end_b}"
     # both flow runs were running at the same time (one holding, one waiting for the writer slot):
-    # the global concurrency limit, not the order of triggering, kept them apart
-    a, b = runs_at_once
+    # the global concurrency limit, not the runner, kept them apart
+    a, b = colliding_runs
     assert max(a.start_time, b.start_time) < min(a.end_time, b.end_time)
 
 
-def test_deploy_registers_the_deployments_for_a_work_pool(runs_at_once: list, api: str, tmp_path: Path) -> None:
+def test_deploy_registers_the_deployments_for_a_work_pool(colliding_runs: list, api: str, tmp_path: Path) -> None:
     """`python -m flows deploy --pool`: the same deployments, run by the pool's workers from this checkout.
-    (Uses runs_at_once so that it re-registers the served deployments only after their runs ended. The
+    (Uses colliding_runs so that it re-registers the served deployments only after their runs ended. The
     time zone is given: its default comes from a `dbt parse`, which `serve` above already resolves and
     test_the_three_deployments_are_registered_with_their_schedules checks.)"""
     from prefect.client.orchestration import get_client
