@@ -719,8 +719,13 @@ DBT_FAULTS = {
     "shares_not_monotone": "update marts.revenue_concentration set top_10_pct_revenue_share = "
     "least(top_50_pct_revenue_share + 0.01, 1) where period_grain = 'year' "
     "and period_start = (select min(period_start) from marts.revenue_concentration)",
+    # two columns of one survey response emptied in an intermediate table (no NOT NULL constraint
+    # there: the generic test not_null_columns is what catches it, one failing row per column)
+    "nulls_in_an_intermediate_model": "update intermediate.int_survey_responses_categorized "
+    "set response_date = null, touchpoint_channel = null "
+    "where response_id = (select min(response_id) from intermediate.int_survey_responses_categorized)",
 }
-#: The marts the faults are in: their data tests (and the singular tests over them) run.
+#: The models the faults are in (marts, and one intermediate table): their data tests (and the singular tests over them) run.
 DBT_FAULT_MARTS = (
     "customer_audit_figures",
     "survey_scores",
@@ -729,6 +734,7 @@ DBT_FAULT_MARTS = (
     "customer_loyalty_scores",
     "customer_personas",
     "revenue_concentration",
+    "int_survey_responses_categorized",
 )
 
 

@@ -66,6 +66,12 @@ def test_a_category_of_another_score_type_fails_dbts_test(dbt_tests_on_broken_ma
     assert failing["assert_satisfaction_vs_loyalty_categories_match_score_type"] == 1
 
 
+def test_nulls_in_an_intermediate_model_fail_its_one_not_null_test(dbt_tests_on_broken_marts):
+    failing = failing_dbt_tests(dbt_tests_on_broken_marts, "int_survey_responses_categorized")
+    # not_null_columns returns one row per column with nulls: response_date and touchpoint_channel
+    assert failing == {"not_null_int_survey_responses_categorized": 2}
+
+
 VOICE_MARTS = ("survey_scores", "customer_loyalty_scores", "satisfaction_vs_loyalty", "service_effort")
 #: The row-count check of each voice mart: on the mart itself, or on the row count of its summary
 #: (customer_loyalty_scores, one row per customer, is validated as a summary).
