@@ -908,28 +908,12 @@ limit 24
 """
 
 
-#: Customer equity per acquisition channel and in total, from the monthly channel rows of
-#: customer_equity (not its 'all' rows, which repeat them): the equity is the sum of the cohorts' CLV
-#: (the mart's customer_equity column is cumulative per channel, so its sum over months would count
-#: cohorts again); CAC and CLV / CAC over the months with a CAC, as the run summary's
-#: (flows/summary/headlines/value.py CHANNEL_SQL).
+#: Customer equity and CLV / CAC per acquisition channel and in total, as acquisition_channel_value
+#: defines them (the run summary shows the same rows: flows/summary/headlines/value.py CHANNEL_SQL).
 EQUITY_BY_CHANNEL = """
-with by_channel as (
-    select
-        coalesce(acquisition_channel, 'all') as acquisition_channel,
-        sum(new_customers) as customers,
-        sum(cohort_clv) as customer_equity,
-        sum(cohort_clv) / nullif(sum(new_customers), 0) as mean_clv,
-        sum(cac * new_customers) filter (where cac is not null)
-            / nullif(sum(new_customers) filter (where cac is not null), 0) as cac,
-        sum(cohort_clv) filter (where cac is not null)
-            / nullif(sum(cac * new_customers) filter (where cac is not null), 0) as clv_to_cac
-    from marts.{mart}
-    where acquisition_channel <> 'all'
-    group by rollup (acquisition_channel)
-)
-select * from by_channel
-order by acquisition_channel = 'all', customer_equity desc
+select acquisition_channel, new_customers as customers, customer_equity, mean_clv, cac, clv_to_cac
+from marts.{mart}
+order by acquisition_channel = 'all', customer_equity desc, acquisition_channel
 """
 
 
@@ -954,12 +938,12 @@ def _cell(fmt: NumberFormat, name: str, value: Any) -> str:
 #: the customer-value marts shown as tables when published (the first published name of `marts`)
 VALUE_TABLES: list[dict[str, Any]] = [
     {
-        "marts": ("customer_equity",),
+        "marts": ("acquisition_channel_value",),
         "chart_id": "table-customer-equity",
         "title": "Customer equity and CLV / CAC per channel",
         "question": "What is the whole base worth, and which channels win customers worth more than they cost?",
         "query": EQUITY_BY_CHANNEL,
-        "defined": ("cohort_clv", "customer_equity", "mean_clv", "cac", "clv_to_cac"),
+        "defined": ("new_customers", "customer_equity", "mean_clv", "cac", "clv_to_cac"),
         "reading": _equity_reading,
     },
     {

@@ -31,6 +31,7 @@ ORDER_MARTS = (
     "clv_model_parameters",
     "customer_lifetime_value",
     "customer_equity",
+    "acquisition_channel_value",
     "customer_engagement_value",
     "customer_profitability",
 )

@@ -164,24 +164,24 @@ def test_an_empty_mart_says_which_export_is_missing(copy_run, tmp_path: Path) ->
 
 def test_customer_value_sections_show_the_published_value_marts(copy_run) -> None:
     """The CLV distribution of the published customer_lifetime_value; customer equity and CLV / CAC per
-    channel from a hand-made customer_equity (the equity is the sum of the cohorts' CLV, never a sum
-    of the cumulative column nor of the 'all' rows); the statement's customer equity is the sum of the
-    customers' CLV; the holdout check as a table."""
+    channel as a hand-made acquisition_channel_value has them (the mart's dbt unit test computes them),
+    channels by equity and the total last; the statement's customer equity is the sum of the customers'
+    CLV; the holdout check as a table."""
     paths = copy_run()
     with duckdb.connect(str(paths.published)) as con:
-        con.execute("drop table marts.customer_equity")
+        con.execute("drop table marts.acquisition_channel_value")
         con.execute(
-            """create table marts.customer_equity as
-               select acquisition_month::date as acquisition_month, acquisition_channel,
-                      new_customers::bigint as new_customers, cohort_clv::decimal(18, 2) as cohort_clv,
-                      customer_equity::decimal(18, 2) as customer_equity, cac::decimal(18, 2) as cac
-               from (values ('2024-01-01', 'web', 2, 200.00, 200.00, 50.00),
-                            ('2024-02-01', 'web', 1, 100.00, 300.00, 20.00),
-                            ('2024-01-01', 'referral', 1, 30.00, 30.00, null),
-                            -- the mart's 'all' rows repeat the channels: never counted again
-                            ('2024-01-01', 'all', 3, 230.00, 230.00, 50.00),
-                            ('2024-02-01', 'all', 1, 100.00, 330.00, 20.00))
-                    as t(acquisition_month, acquisition_channel, new_customers, cohort_clv, customer_equity, cac)"""
+            """create table marts.acquisition_channel_value as
+               select acquisition_channel, new_customers::bigint as new_customers,
+                      customer_equity::decimal(18, 2) as customer_equity, mean_clv::decimal(18, 2) as mean_clv,
+                      customers_with_cac::bigint as customers_with_cac,
+                      mean_clv_with_cac::decimal(18, 2) as mean_clv_with_cac, cac::decimal(18, 2) as cac,
+                      clv_to_cac::double as clv_to_cac, date '2024-03-31' as as_of_date
+               from (values ('referral', 1, 30.00, 30.00, 0, null, null, null),
+                            ('all', 4, 330.00, 82.50, 3, 100.00, 40.00, 2.5),
+                            ('web', 3, 300.00, 100.00, 3, 100.00, 40.00, 2.5))
+                    as t(acquisition_channel, new_customers, customer_equity, mean_clv, customers_with_cac,
+                         mean_clv_with_cac, cac, clv_to_cac)"""
         )
         con.execute("drop table marts.clv_holdout_validation")
         con.execute(
@@ -202,7 +202,6 @@ def test_customer_value_sections_show_the_published_value_marts(copy_run) -> Non
     euro = "€\u00a0"
     assert by_id["table-customer-equity"].table == [
         ["acquisition_channel", "customers", "customer_equity", "mean_clv", "cac", "clv_to_cac"],
-        # web: CAC (2 x 50 + 1 x 20) / 3 = 40; CLV / CAC 300 / 120 = 2.5; referral has no CAC
         ["web", "3", f"{euro}300,00", f"{euro}100,00", f"{euro}40,00", "2,50"],
         ["referral", "1", f"{euro}30,00", f"{euro}30,00", "–", "–"],
         ["all", "4", f"{euro}330,00", f"{euro}82,50", f"{euro}40,00", "2,50"],

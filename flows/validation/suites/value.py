@@ -1,6 +1,6 @@
 """Suites of the customer-value marts (docs/customer_value.md): clv_model_parameters,
-customer_lifetime_value, clv_holdout_validation, customer_equity, customer_engagement_value,
-customer_profitability.
+customer_lifetime_value, clv_holdout_validation, customer_equity, acquisition_channel_value,
+customer_engagement_value, customer_profitability.
 
 The model marts come out of a numerical fit (dbt Python models, flows/clv), not a SQL formula, so
 their sanity is checked here before anything is published: parameters positive and finite, every
@@ -144,6 +144,32 @@ def customer_equity_suite(gxe) -> list:
         ),
         gxe.ExpectColumnValuesToBeBetween(
             column="clv_to_cac", min_value=0, notes=f"{MODEL_SANITY}: CLV / CAC is not negative."
+        ),
+        expect_no_personal_data_columns(),
+    ]
+
+
+# --------------------------------------------------------------------------- acquisition_channel_value
+
+
+@register_suite("acquisition_channel_value", key_columns=("acquisition_channel",))
+def acquisition_channel_value_suite(gxe) -> list:
+    """CLV / CAC per channel: not empty; customer equity, CAC and CLV / CAC not negative; the customers
+    of the months with a CAC are some of the channel's new customers."""
+    return [
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, notes=f"{PLAUSIBILITY}: there are acquisition channels."),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="customer_equity", min_value=0, notes=f"{MODEL_SANITY}: customer equity is not negative."
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="cac", min_value=0, notes=f"{IDENTITY}: CAC is not negative."),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="clv_to_cac", min_value=0, notes=f"{MODEL_SANITY}: CLV / CAC is not negative."
+        ),
+        gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="new_customers",
+            column_B="customers_with_cac",
+            or_equal=True,
+            notes=f"{IDENTITY}: the customers of the months with a CAC are some of the channel's customers.",
         ),
         expect_no_personal_data_columns(),
     ]

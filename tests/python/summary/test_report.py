@@ -101,7 +101,7 @@ def test_headlines_of_marts_that_are_not_published_are_left_out(tmp_path: Path) 
         "persona_summary",
         "revenue_concentration",
         "customer_equity",
-        "customer_equity",
+        "acquisition_channel_value",
         "clv_holdout_validation",
     ]
 

@@ -21,17 +21,23 @@ def add_value_marts(published: Path, holdout: bool) -> None:
             """create table marts.customer_equity as
                select * from (values
                    -- the last complete month is February (the as-of date is in March)
-                   (date '2025-01-01', 'web', 1, 120.00, 10.00, date '2025-03-15'),
-                   (date '2025-01-01', 'all', 1, 120.00, 10.00, date '2025-03-15'),
-                   (date '2025-02-01', 'web', 1, 30.00, 20.00, date '2025-03-15'),
-                   (date '2025-02-01', 'store', 1, 0.50, null, date '2025-03-15'),
-                   (date '2025-02-01', 'all', 2, 30.50, 15.00, date '2025-03-15'),
+                   (date '2025-01-01', 'web', 1, 120.00, 120.00, date '2025-03-15'),
+                   (date '2025-01-01', 'all', 1, 120.00, 120.00, date '2025-03-15'),
+                   (date '2025-02-01', 'web', 1, 30.00, 30.00, date '2025-03-15'),
+                   (date '2025-02-01', 'store', 1, 0.50, 0.50, date '2025-03-15'),
+                   (date '2025-02-01', 'all', 2, 30.50, 15.25, date '2025-03-15'),
                    (date '2025-03-01', 'all', 0, 0.00, null, date '2025-03-15')
-               ) as t(acquisition_month, acquisition_channel, new_customers, cohort_clv, cac, as_of_date)"""
+               ) as t(acquisition_month, acquisition_channel, new_customers, cohort_clv, mean_clv, as_of_date)"""
         )
+        # CLV / CAC per channel as the mart defines it (its dbt unit test computes it)
         con.execute(
-            "alter table marts.customer_equity add column mean_clv decimal(18, 2);"
-            "update marts.customer_equity set mean_clv = cohort_clv / nullif(new_customers, 0)"
+            """create table marts.acquisition_channel_value as
+               select * from (values
+                   ('web', 2, 150.00, 75.00, 2, 75.00, 15.00, 5.0),
+                   ('store', 1, 0.50, 0.50, 0, null, null, null),
+                   ('all', 3, 150.50, 50.17, 2, 75.00, 15.00, 5.0)
+               ) as t(acquisition_channel, new_customers, customer_equity, mean_clv, customers_with_cac,
+                      mean_clv_with_cac, cac, clv_to_cac)"""
         )
         rows = (
             "('total', 1000, 500, 480.5, (480.5 - 500) / 500, date '2024-12-31', 74)"
@@ -51,7 +57,7 @@ def test_customer_equity_new_customer_clv_and_clv_to_cac(published: Path) -> Non
     text = printed(published)
     # equity 150.50 over 3 customers; the new customers of February (the last complete month): 30.50 / 2
     assert table_line(text, "2025-03-15") == ["3", "€150.50", "€50.17", "2025-02", "€15.25", "50.0%"]
-    # web: (120 + 30) / 2 = 75.00 against CAC (10 + 20) / 2 = 15.00: 5.00; store has no CAC
+    # the channels with a CAC (store has none; the total is not a channel)
     assert table_line(text, "web") == ["2", "€75.00", "€15.00", "5.00"]
     assert "store" not in text
     assert table_line(text, "2024-12-31") == ["74", "1,000", "500", "480.5", "-3.9%"]

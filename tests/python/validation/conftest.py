@@ -302,6 +302,13 @@ def build_value_tables(con: duckdb.DuckDBPyConnection) -> None:
                 as t(acquisition_month, acquisition_channel, new_customers, customer_equity, clv_to_cac)"""
     )
     con.execute(
+        """create table marts.acquisition_channel_value as
+           select acquisition_channel, new_customers, cast(customer_equity as decimal(18, 2)) as customer_equity,
+                  customers_with_cac, cast(cac as decimal(18, 2)) as cac, clv_to_cac
+           from (values ('affiliate', 1, 12.00, 1, 5.25, 2.29), ('all', 1, 12.00, 1, 5.25, 2.29))
+                as t(acquisition_channel, new_customers, customer_equity, customers_with_cac, cac, clv_to_cac)"""
+    )
+    con.execute(
         """create table marts.customer_engagement_value as
            select customer_id, cast(lifetime_value as decimal(18, 2)) as lifetime_value,
                   cast(referral_value as decimal(18, 2)) as referral_value,

@@ -38,6 +38,7 @@ VALUE_MARTS = [
     "customer_lifetime_value",
     "clv_holdout_validation",
     "customer_equity",
+    "acquisition_channel_value",
     "customer_engagement_value",
     "customer_profitability",
 ]

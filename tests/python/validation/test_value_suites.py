@@ -25,6 +25,8 @@ def value_faults(tmp_path_factory, base_warehouse):
         "update marts.customer_engagement_value set network_value = 0.01 where customer_id = 'c1'",
         "update marts.customer_profitability set service_cost = 4.01 where customer_id = 'c1'",
         "delete from marts.customer_profitability where customer_id = 'c5'",
+        "update marts.acquisition_channel_value set customers_with_cac = 2 where acquisition_channel = 'affiliate'",
+        "update marts.acquisition_channel_value set cac = -5.25 where acquisition_channel = 'all'",
     )
 
 
@@ -72,3 +74,10 @@ def test_components_add_up_and_every_customer_has_a_row(value_faults) -> None:
     }
     assert value_faults.result_for("customer_equity").success
     assert value_faults.result_for("clv_holdout_validation").success
+
+
+def test_channel_cac_not_negative_and_customers_with_cac_among_the_channels_customers(value_faults) -> None:
+    assert failed(value_faults, "acquisition_channel_value") == {
+        ("expect_column_values_to_be_between", ("cac",)),
+        ("expect_column_pair_values_a_to_be_greater_than_b", ("new_customers", "customers_with_cac")),
+    }
