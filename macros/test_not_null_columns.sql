@@ -1,6 +1,8 @@
 {#- Generic test: none of `columns` is null. One test (one dbt node, one scan) per model instead of
     a not_null test per column: each dbt node costs bookkeeping, most of a not_null test's time
-    (README "Performance"). Returns one row per column that has nulls, with the number of null rows. -#}
+    (README "Performance"). Returns one row per column that has nulls, with the number of null rows.
+    The null rows are count(*) - count(column): count reads a column's validity only, where a sum
+    of a case per row cost DuckDB about 3.5 times the CPU (README "Performance"). -#}
 {% test not_null_columns(model, columns) %}
     with
 
@@ -8,7 +10,7 @@
 
         select
             {%- for column in columns %}
-            sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}
+            count(*) - count({{ column }}) as {{ column }}
             {%- if not loop.last %},{% endif %}
             {%- endfor %}
         from {{ model }}
