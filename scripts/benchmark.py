@@ -21,7 +21,8 @@ orchestration: the process's wall time minus the steps), load, dbt start-up and 
 (models and tests), Great Expectations validation and publication; below them, dbt's execution time
 per kind of node summed over its threads. Peak RSS is the largest sum of the resident set sizes of the
 run's process and all its descendants (dbt, the temporary Prefect server), sampled from /proc every
-0.2 s. Each run's output is in `<workdir>/<run>.log`. `--json PATH` writes every figure. No test
+0.2 s. Each run's output is in `<workdir>/<run>.log`, dbt's run_results.json in `<workdir>/<run>.nodes.json`
+(every node's execution time). `--json PATH` writes every figure. No test
 asserts on timings: they depend on the machine.
 """
 
@@ -322,6 +323,8 @@ def run_once(exports: str, warehouse: str, published: str, out: str) -> None:
     }
     # a run with nothing new builds nothing: no dbt artefacts of its own to read
     steps["dbt nodes"] = dbt_node_seconds(Path(summary.paths.output) / "dbt") if summary.dbt is not None else {}
+    if summary.dbt is not None:  # every node's time, kept beside the run's figures (the next run overwrites dbt's)
+        shutil.copyfile(Path(summary.paths.output) / "dbt" / "run_results.json", Path(out).with_suffix(".nodes.json"))
     Path(out).write_text(json.dumps(steps))
 
 
