@@ -73,3 +73,27 @@
     from {{ new_rows }}
     where {{ placeholder_column }} is not null
 {%- endmacro %}
+
+
+{#- Keys of the rows of `relation` whose `date_column` the as-of date crossed since the incremental
+    model (`this`) was built. `this` has the key column and `this_date_column` (default
+    `date_column`), the latest date a row covers; it counts only rows dated on or before the as-of
+    date. The keys are those of rows dated after every date the model covers, up to the new as-of
+    date (the as-of date moved forward over them), and of the model's rows dated after the new as-of
+    date (it moved back). A row of `relation` dated on or before the latest date the model covers is
+    in the model already, unless a later load brought it (the model's load watermark covers those). -#}
+{% macro keys_crossed_by_as_of_date(relation, key_column, date_column, this_date_column=none) -%}
+    {%- set this_date_column = this_date_column or date_column -%}
+    select source_rows.{{ key_column }}
+    from {{ relation }} as source_rows
+    cross join {{ ref('int_as_of_date_resolved') }} as as_of
+    where source_rows.{{ date_column }} > (select max({{ this_date_column }}) from {{ this }})
+        and source_rows.{{ date_column }} <= as_of.as_of_date
+
+    union
+
+    select existing.{{ key_column }}
+    from {{ this }} as existing
+    cross join {{ ref('int_as_of_date_resolved') }} as as_of
+    where existing.{{ this_date_column }} > as_of.as_of_date
+{%- endmacro %}

@@ -21,7 +21,10 @@ orchestration: the process's wall time minus the steps), load, dbt start-up and 
 (models and tests), Great Expectations validation and publication; below them, dbt's execution time
 per kind of node summed over its threads. Peak RSS is the largest sum of the resident set sizes of the
 run's process and all its descendants (dbt, the temporary Prefect server), sampled from /proc every
-0.2 s. Each run's output is in `<workdir>/<run>.log`. `--json PATH` writes every figure. No test
+0.2 s. CPU seconds are the user + system time of the run's process and every descendant it waited for
+(os.wait4), and of the dbt process alone (dbt's resource report): on a loaded machine they compare runs
+where wall seconds do not. Each run's output is in `<workdir>/<run>.log`, dbt's run_results.json in
+`<workdir>/<run>.nodes.json` (every node's execution time). `--json PATH` writes every figure. No test
 asserts on timings: they depend on the machine.
 """
 
@@ -269,9 +272,11 @@ class PeakTreeRss:
         return self.peak
 
 
-def run_measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int]:
-    """Run `command` in a fresh process (its output into `log`); its wall seconds and the peak RSS of its
-    process tree (bytes)."""
+def run_measured(command: list[str], env: dict[str, str], log: Path) -> tuple[float, int, float]:
+    """Run `command` in a fresh process (its output into `log`); its wall seconds, the peak RSS of its
+    process tree (bytes) and its CPU seconds (user + system of the process and every descendant it
+    waited for: dbt, the temporary Prefect server), which a loaded machine does not inflate as it does
+    wall seconds."""
     full_env = {**os.environ, **env}
     if "PREFECT_API_URL" not in env:
         full_env.pop("PREFECT_API_URL", None)  # a temporary server, as `python -m flows run` without one
@@ -279,19 +284,21 @@ def run_measured(command: list[str], env: dict[str, str], log: Path) -> tuple[fl
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=PROJECT_DIR, env=full_env, stdout=output, stderr=subprocess.STDOUT)
         sampler = PeakTreeRss(process.pid)
-        code = process.wait()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = code = os.waitstatus_to_exitcode(status)
         wall = time.perf_counter() - started
     peak = sampler.stop()
+    cpu = usage.ru_utime + usage.ru_stime
     if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise RuntimeError(f"{' '.join(command[2:5])} ... failed with exit code {code} (log: {log}):\n{tail}")
-    return wall, peak
+    return wall, peak, cpu
 
 
 def timed_run(paths: Paths, out: Path, env: dict[str, str]) -> dict[str, float]:
     """One pipeline run in a fresh process (`_run`): its step timings, wall time and peak RSS."""
     command = [sys.executable, __file__, "--", "_run", str(paths.exports), str(paths.warehouse), str(paths.published)]
-    wall, peak = run_measured([*command, str(out)], env, out.with_suffix(".log"))
+    wall, peak, cpu = run_measured([*command, str(out)], env, out.with_suffix(".log"))
     steps = json.loads(out.read_text())
     nodes = steps.pop("dbt nodes")
     return {
@@ -299,6 +306,7 @@ def timed_run(paths: Paths, out: Path, env: dict[str, str]) -> dict[str, float]:
         **steps,
         "total": wall,
         "peak RSS (GB)": peak / 1e9,
+        "CPU seconds (process tree)": cpu,
         **nodes,
     }
 
@@ -322,6 +330,8 @@ def run_once(exports: str, warehouse: str, published: str, out: str) -> None:
     }
     # a run with nothing new builds nothing: no dbt artefacts of its own to read
     steps["dbt nodes"] = dbt_node_seconds(Path(summary.paths.output) / "dbt") if summary.dbt is not None else {}
+    if summary.dbt is not None:  # every node's time, kept beside the run's figures (the next run overwrites dbt's)
+        shutil.copyfile(Path(summary.paths.output) / "dbt" / "run_results.json", Path(out).with_suffix(".nodes.json"))
     Path(out).write_text(json.dumps(steps))
 
 
@@ -339,7 +349,21 @@ def dbt_node_seconds(target: Path) -> dict[str, float]:
             kind = {"test": "data tests", "unit_test": "unit tests", "seed": "seeds"}.get(kind, kind)
         key = f"  dbt {kind} (thread seconds)"
         kinds[key] = kinds.get(key, 0.0) + float(result["execution_time"])
+    cpu = dbt_cpu_seconds(target / "logs" / "dbt.log")
+    if cpu is not None:
+        kinds["  dbt process CPU seconds (user + system)"] = cpu
     return dict(sorted(kinds.items()))
+
+
+def dbt_cpu_seconds(log: Path) -> float | None:
+    """User + system CPU seconds of the last dbt invocation, from the resource report dbt logs at its end."""
+    if not log.exists():
+        return None
+    reports = [line for line in log.read_text(errors="replace").splitlines() if "Resource report: " in line]
+    if not reports:
+        return None
+    report = json.loads(reports[-1].split("Resource report: ", 1)[1])
+    return float(report["process_user_time"]) + float(report["process_kernel_time"])
 
 
 # --------------------------------------------------------------------------- the hand-written baseline
@@ -536,7 +560,7 @@ def timed_baseline(paths: Paths, out: Path) -> dict[str, Any]:
         str(paths.published),
         json.dumps(dbt_vars),
     ]
-    _wall, peak = run_measured([*command, str(out)], {}, out.with_suffix(".log"))
+    _wall, peak, _cpu = run_measured([*command, str(out)], {}, out.with_suffix(".log"))
     result = json.loads(out.read_text())
     result["peak RSS (GB)"] = peak / 1e9
     equal = f"{result['cells_equal']:,} of {result['cells']:,} cells equal"

@@ -64,7 +64,9 @@ def retarget(target_path: Path, parsed_for: Path, warehouse: Path) -> bool:
         return False
     before, after = connection_info(parsed_for), connection_info(warehouse)
     # the same profile but for the path (and what is derived from it: the spill folder `<path>.tmp`)
-    if pprint.pformat(before).replace(str(parsed_for), str(warehouse)) != pprint.pformat(after):
+    # (compared on one line: pformat's default width splits a long path into pieces, which then do not match)
+    wide = 10**6
+    if pprint.pformat(before, width=wide).replace(str(parsed_for), str(warehouse)) != pprint.pformat(after, width=wide):
         return False
     state = msgpack.unpackb(state_file.read_bytes(), strict_map_key=False)
     stored = state.get("state_check", {}).get("profile_hash", {})

@@ -56,6 +56,9 @@ INCREMENTAL_MODELS = {
     "staging.stg_survey__survey_responses",
     "intermediate.int_customer_order_days_aggregated",
     "intermediate.int_customer_periods_aggregated",
+    "intermediate.int_customer_orders_aggregated",
+    "intermediate.int_customer_order_costs_aggregated",
+    "intermediate.int_survey_responses_categorized",
     "marts.orders",
 }
 

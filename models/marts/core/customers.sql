@@ -6,9 +6,10 @@ crm_customers as (
 
 ),
 
-orders as (
+customer_orders as (
 
-    select * from {{ ref('orders') }}
+    -- order figures up to the as-of date, per customer (incremental: only customers with new orders)
+    select * from {{ ref('int_customer_orders_aggregated') }}
 
 ),
 
@@ -21,34 +22,6 @@ as_of as (
 base_spells as (
 
     select * from {{ ref('int_customer_base_spells_collapsed') }}
-
-),
-
-orders_to_date as (
-
-    -- orders after the as-of date do not count
-    select orders.*
-
-    from orders
-    inner join as_of
-        on orders.order_date <= as_of.as_of_date
-
-),
-
-customer_orders as (
-
-    select
-        customer_id,
-        min(order_date) filter (where is_completed) as first_order_date,
-        max(order_date) filter (where is_completed) as last_order_date,
-        count(*) filter (where is_completed) as completed_orders,
-        count(*) filter (where is_completed and is_discounted) as discounted_orders,
-        count(*) filter (where order_status = 'cancelled') as cancelled_orders,
-        count(*) filter (where order_status = 'refunded') as refunded_orders,
-        coalesce(sum(amount) filter (where is_completed), 0) as revenue
-
-    from orders_to_date
-    group by customer_id
 
 ),
 
