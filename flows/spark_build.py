@@ -97,6 +97,8 @@ class SparkBuild:
     python_models: list[str] = field(default_factory=list)
     marts: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    # the incremental models whose table existed before this build: dbt built them incrementally
+    incremental: list[str] = field(default_factory=list)
 
 
 def _dbt(args: list[str], target_path: Path, dbt_vars: dict[str, Any] | None) -> list[str]:
@@ -180,6 +182,13 @@ def build_on_spark(
     manifest = _manifest(target_path)
     python_models = [n["name"] for n in python_models_in_order(manifest)]
     build.python_models = python_models
+    build.incremental = sorted(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("materialized") == "incremental"
+        and spark.catalog.tableExists(f"{node['schema']}.{node['alias']}")
+    )
     downstream = [f"{name}+" for name in python_models]
     # Without with_tests: seeds and models only (dbt's unit and data tests run on DuckDB in make
     # test; the comparison with DuckDB's marts is the check here). With it: dbt build, every test.
@@ -203,6 +212,15 @@ def build_on_spark(
         if node["resource_type"] == "model" and node["schema"] == "marts"
     )
     return build, spark
+
+
+def dbt_test_on_spark(
+    spark_dir: Path, dbt_vars: dict[str, Any] | None = None, exclude: list[str] | None = None
+) -> list[str]:
+    """`dbt test` (unit and data tests) on the Spark build of `build_on_spark(..., spark_dir)`, in
+    its session; the names of the tests that failed or errored (`exclude`: dbt node selectors)."""
+    os.environ["CVW_SPARK_DIR"] = str(spark_dir)
+    return _dbt(["test", *(["--exclude", *exclude] if exclude else [])], spark_dir / "dbt", dbt_vars)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,8 +21,8 @@ customer_responses as (
 
     -- one pass over the answers, no window: the latest answer of a score type is the one with the
     -- greatest (responded_at, response_id) (response_id breaks ties of time), max_by over that
-    -- pair; max_by(..., 2) gives the two latest NPS answers, newest first. One max_by per score
-    -- type (score and date together): each costs a sort key per answer
+    -- pair (macros/cross_db/latest_by.sql); with 2 the two latest NPS answers, newest first. One per
+    -- score type (score and date together): each costs a sort key per answer
     select
         responses.customer_id,
         count(*) as responses,
@@ -31,19 +31,19 @@ customer_responses as (
         count(responses.csat_score) as csat_answers,
         min(responses.response_date) as first_response_date,
         max(responses.response_date) as last_response_date,
-        max_by(
-            { 'score': responses.nps_score, 'response_date': responses.response_date },
-            (responses.responded_at, responses.response_id),
+        {{ max_by_struct(
+            [('score', 'responses.nps_score'), ('response_date', 'responses.response_date')],
+            ['responses.responded_at', 'responses.response_id'],
             2
-        ) filter (where responses.nps_score is not null) as latest_two_nps_answers,
-        max_by(
-            { 'score': responses.ces_score, 'response_date': responses.response_date },
-            (responses.responded_at, responses.response_id)
-        ) filter (where responses.ces_score is not null) as latest_ces_answer,
-        max_by(
-            { 'score': responses.csat_score, 'response_date': responses.response_date },
-            (responses.responded_at, responses.response_id)
-        ) filter (where responses.csat_score is not null) as latest_csat_answer,
+        ) }} filter (where responses.nps_score is not null) as latest_two_nps_answers,
+        {{ max_by_struct(
+            [('score', 'responses.ces_score'), ('response_date', 'responses.response_date')],
+            ['responses.responded_at', 'responses.response_id']
+        ) }} filter (where responses.ces_score is not null) as latest_ces_answer,
+        {{ max_by_struct(
+            [('score', 'responses.csat_score'), ('response_date', 'responses.response_date')],
+            ['responses.responded_at', 'responses.response_id']
+        ) }} filter (where responses.csat_score is not null) as latest_csat_answer,
         -- NPS answers of the last voice_rolling_nps_months months up to the as-of date
         count(responses.nps_score)
         filter (where responses.response_date > as_of.rolling_nps_after_date) as rolling_nps_answers,
@@ -66,9 +66,9 @@ latest_answers as (
         customer_responses.csat_answers,
         customer_responses.first_response_date,
         customer_responses.last_response_date,
-        customer_responses.latest_two_nps_answers[1].score as latest_nps_score,
-        customer_responses.latest_two_nps_answers[1].response_date as latest_nps_date,
-        customer_responses.latest_two_nps_answers[2].score as previous_nps_score,
+        {{ list_element('customer_responses.latest_two_nps_answers', 1) }}.score as latest_nps_score,
+        {{ list_element('customer_responses.latest_two_nps_answers', 1) }}.response_date as latest_nps_date,
+        {{ list_element('customer_responses.latest_two_nps_answers', 2) }}.score as previous_nps_score,
         customer_responses.latest_ces_answer.score as latest_ces_score,
         customer_responses.latest_ces_answer.response_date as latest_ces_date,
         customer_responses.latest_csat_answer.score as latest_csat_score,
