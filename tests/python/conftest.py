@@ -296,9 +296,13 @@ def prefect_harness() -> None:
     with exclusive(root / "server.lock"):
         if not _server_pid_file().exists():
             port = int(url.rsplit(":", 1)[1].split("/")[0])
-            server = start_local_server(
-                port=port, prefect_home=root / "home", log_path=root / "server.log", ui=False, wait=False
-            )
+            with pytest.MonkeyPatch.context() as patch:
+                # no scheduler service: the served deployments' schedules (intraday every 15 minutes)
+                # never start a run of their own in the middle of a test; tests trigger their runs
+                patch.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "false")
+                server = start_local_server(
+                    port=port, prefect_home=root / "home", log_path=root / "server.log", ui=False, wait=False
+                )
             _started_server.append(server.process)
             _server_pid_file().write_text(str(server.process.pid))
     pid = int(_server_pid_file().read_text())
@@ -363,6 +367,7 @@ FILE_ORDER = (
     "test_voice_suites.py",
     "test_concurrent_runs.py",
     "test_freshness.py",
+    "test_duckdb_settings.py",
     "test_clv_cdnow.py",
     "test_report.py",
     "test_runner.py",
