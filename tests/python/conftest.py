@@ -6,7 +6,10 @@
   its code fingerprint (`copy_run`) or turns them off, because their outcome depends on the code only.
 - `copy_run`: a private copy of that run (exports, build warehouse, published file, dbt target)
   for tests that change it; the session's files are never written.
-- `prefect_harness`: one temporary Prefect server for every in-process flow call of the session.
+- `prefect_harness` / `prefect_api`: one Prefect server (`prefect server start`) for the whole
+  session, shared by every pytest-xdist worker: their in-process flow calls, the CLI runs given its
+  URL and the served deployments. Each worker takes a writer slot of its own ($CVW_LOCK_NAME), so
+  runs of different workers never wait for each other's slot.
 
 Markers (`make test-fast` runs the unit tests alone): `unit` (no dbt, GX or Prefect), `integration`
 (dbt, GX or an in-process Prefect flow on generated data), `e2e` (the CLI in a subprocess, a real
@@ -20,8 +23,11 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -31,10 +37,25 @@ from typing import Any
 import pytest
 
 from flows.config import Paths, configure_prefect_defaults
+from flows.local_server import free_port, is_healthy, start_local_server
 from tests.python import parse_state
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 configure_prefect_defaults()
+
+#: The session's Prefect server (fixture `prefect_harness`): its folder and API URL are chosen once, by
+#: the process that starts the session (pytest-xdist's controller, or pytest alone), before any worker
+#: starts, so that every worker inherits them; the first worker that needs the server starts it, and the
+#: controller stops it at the end (`pytest_unconfigure`). PREFECT_API_URL is set before Prefect is
+#: imported, so every in-process flow call of the session talks to that server.
+SERVER_DIR, SERVER_URL = "CVW_TEST_PREFECT_DIR", "CVW_TEST_PREFECT_API_URL"
+if not os.environ.get("PYTEST_XDIST_WORKER") and SERVER_DIR not in os.environ:
+    os.environ[SERVER_DIR] = tempfile.mkdtemp(prefix="cvw-test-prefect-")
+    os.environ[SERVER_URL] = f"http://127.0.0.1:{free_port()}/api"
+os.environ["PREFECT_API_URL"] = os.environ[SERVER_URL]
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # a writer slot per worker (flows/locking.py): a worker runs one test at a time, as with a server each
+    os.environ["CVW_LOCK_NAME"] = f"cvw-warehouse-writer-{os.environ['PYTEST_XDIST_WORKER']}"
 
 #: The session's sample: realistic, deterministic (tests/python/fixtures/published_marts_baseline.json
 #: holds what its published marts must be).
@@ -248,29 +269,77 @@ def copy_run(sample_run: Paths, tmp_path: Path) -> Callable[..., Paths]:
     return make
 
 
-@pytest.fixture(scope="session")
-def prefect_harness() -> Iterator[None]:
-    """One temporary Prefect server for the in-process flow calls of the whole session, stopped at
-    session end. (Left to itself, Prefect starts one on the first flow call and stops it at
-    interpreter exit, after pytest has closed its output streams: its "Stopping temporary server"
-    log line then ends the run with a `--- Logging error ---` traceback.)"""
-    from prefect.testing.utilities import prefect_test_harness
+_started_server: list[subprocess.Popen] = []  # the server, in the process that started it
 
-    with prefect_test_harness(server_startup_timeout=None):
-        yield
+
+def _server_pid_file() -> Path:
+    return Path(os.environ[SERVER_DIR]) / "server.pid"
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (the server's parent may be another worker)."""
+    for process in _started_server:
+        process.poll()  # reaps it when it ended
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> None:
+    """The session's Prefect server (`prefect server start` on loopback, its own PREFECT_HOME), started
+    by the first worker that needs it and healthy when this returns. (One server instead of one
+    `prefect_test_harness` per worker: each start costs about 16 s of CPU, 4 in the process and 12 in
+    the server.)"""
+    root, url = Path(os.environ[SERVER_DIR]), os.environ[SERVER_URL]
+    with exclusive(root / "server.lock"):
+        if not _server_pid_file().exists():
+            port = int(url.rsplit(":", 1)[1].split("/")[0])
+            with pytest.MonkeyPatch.context() as patch:
+                # no scheduler service: the served deployments' schedules (intraday every 15 minutes)
+                # never start a run of their own in the middle of a test; tests trigger their runs
+                patch.setenv("PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED", "false")
+                server = start_local_server(
+                    port=port, prefect_home=root / "home", log_path=root / "server.log", ui=False, wait=False
+                )
+            _started_server.append(server.process)
+            _server_pid_file().write_text(str(server.process.pid))
+    pid = int(_server_pid_file().read_text())
+    deadline = time.monotonic() + 600  # a guard against a hang, not a time limit
+    while not is_healthy(url):
+        assert _running(pid), "the Prefect server exited: " + (root / "server.log").read_text()[-3000:]
+        assert time.monotonic() < deadline, f"the Prefect server on {url} is not healthy after 600 s"
+        time.sleep(0.5)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The session's end (pytest-xdist's controller after every worker, or pytest alone): the Prefect
+    server stopped (its whole process group) and its folder removed."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    pid_file = _server_pid_file()
+    if pid_file.exists():
+        pid = int(pid_file.read_text())
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, sig)
+            deadline = time.monotonic() + 30
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            if not _running(pid):
+                break
+    shutil.rmtree(os.environ[SERVER_DIR], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def prefect_api(prefect_harness: None) -> str:
     """The API URL of the session's Prefect server (`prefect_harness`), for CLI runs in a subprocess:
-    they then start no temporary server of their own (seconds per run). They take the warehouse writer
-    slot of that server as served deployments do; a worker runs one test at a time, so no two of them
-    wait for each other. The session's sample run keeps the user's path (its own temporary server)."""
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    assert url, "the Prefect test harness set no API URL"
-    return url
+    they then start no temporary server of their own (seconds per run). They take the worker's writer
+    slot as served deployments do; a worker runs one test at a time, so no two of them wait for each
+    other. The session's sample run keeps the user's path (its own temporary server: `run_cli` drops
+    PREFECT_API_URL unless given one)."""
+    return os.environ[SERVER_URL]
 
 
 #: Fixtures that make a test an integration test (they build, validate or start Prefect).
@@ -298,6 +367,7 @@ FILE_ORDER = (
     "test_voice_suites.py",
     "test_concurrent_runs.py",
     "test_freshness.py",
+    "test_duckdb_settings.py",
     "test_clv_cdnow.py",
     "test_report.py",
     "test_runner.py",

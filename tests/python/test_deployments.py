@@ -1,8 +1,9 @@
-"""The deployments against a real Prefect server: `prefect server start` on loopback in a subprocess
-(its own PREFECT_HOME), `python -m flows serve` in another, runs triggered through the API.
+"""The deployments against a real Prefect server: the session's `prefect server start` on loopback
+(conftest.py `prefect_api`, its own PREFECT_HOME), `python -m flows serve` in a subprocess, runs
+triggered through the API.
 
-One server, one serving process and one copy of the session's run are shared by the module; both
-subprocesses are stopped in teardown.
+One serving process and one copy of the session's run are shared by the module; the serving process
+is stopped in teardown.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import duckdb
 import pytest
 
 from flows.config import Paths
-from flows.local_server import LocalServer, start_local_server
 from tests.python.conftest import PROJECT_DIR, copy_paths
 
 pytestmark = pytest.mark.e2e
@@ -45,29 +45,13 @@ def sample(sample_run: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths
 
 
 @pytest.fixture(scope="module")
-def server_starting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    """`prefect server start` launched (not yet healthy); stopped at module end."""
-    root = tmp_path_factory.mktemp("prefect_server")
-    server = start_local_server(prefect_home=root / "home", log_path=root / "server.log", ui=False, wait=False)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def server(server_starting: LocalServer, sample: Paths) -> LocalServer:
-    """The server, healthy (the sample is generated while it starts)."""
-    server_starting.wait_until_healthy(timeout=120)
-    return server_starting
-
-
-@pytest.fixture(scope="module")
-def api(server: LocalServer, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
-    """This process talks to the test server (settings are read when used, so patch env and settings)."""
+def api(prefect_api: str, monkeypatch_module: pytest.MonkeyPatch) -> Iterator[str]:
+    """This process talks to the session's server (settings are read when used, so patch env and settings)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    monkeypatch_module.setenv("PREFECT_API_URL", server.api_url)
-    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-        yield server.api_url
+    monkeypatch_module.setenv("PREFECT_API_URL", prefect_api)
+    with temporary_settings(updates={PREFECT_API_URL: prefect_api}):
+        yield prefect_api
 
 
 @pytest.fixture(scope="module")
