@@ -35,19 +35,10 @@
       the new as-of date;
     - the as-of date moved back before days the model covers. -#}
 {% macro customers_crossed_by_as_of_date(last_order_date_column) -%}
-    select orders.customer_id
-    from {{ ref('stg_crm__orders') }} as orders
-    cross join {{ ref('int_as_of_date_resolved') }} as as_of
-    where orders.order_status = 'completed'
-        and orders.order_date > (select max({{ last_order_date_column }}) from {{ this }})
-        and orders.order_date <= as_of.as_of_date
-
-    union
-
-    select existing.customer_id
-    from {{ this }} as existing
-    cross join {{ ref('int_as_of_date_resolved') }} as as_of
-    where existing.{{ last_order_date_column }} > as_of.as_of_date
+    {{ keys_crossed_by_as_of_date(
+        ref('stg_crm__orders'), 'customer_id', 'order_date', last_order_date_column,
+        source_filter="source_rows.order_status = 'completed'"
+    ) }}
 {%- endmacro %}
 
 
@@ -81,13 +72,15 @@
     date. The keys are those of rows dated after every date the model covers, up to the new as-of
     date (the as-of date moved forward over them), and of the model's rows dated after the new as-of
     date (it moved back). A row of `relation` dated on or before the latest date the model covers is
-    in the model already, unless a later load brought it (the model's load watermark covers those). -#}
-{% macro keys_crossed_by_as_of_date(relation, key_column, date_column, this_date_column=none) -%}
+    in the model already, unless a later load brought it (the model's load watermark covers those).
+    `source_filter`: a condition on `source_rows` for the rows the model counts (e.g. completed orders). -#}
+{% macro keys_crossed_by_as_of_date(relation, key_column, date_column, this_date_column=none, source_filter=none) -%}
     {%- set this_date_column = this_date_column or date_column -%}
     select source_rows.{{ key_column }}
     from {{ relation }} as source_rows
     cross join {{ ref('int_as_of_date_resolved') }} as as_of
-    where source_rows.{{ date_column }} > (select max({{ this_date_column }}) from {{ this }})
+    where {% if source_filter %}{{ source_filter }}
+        and {% endif %}source_rows.{{ date_column }} > (select max({{ this_date_column }}) from {{ this }})
         and source_rows.{{ date_column }} <= as_of.as_of_date
 
     union
